@@ -1,0 +1,232 @@
+/**
+ * Configuration from TVM_* environment variables, validated once at cold start. A bad
+ * configuration never runs half-way: {@link loadConfig} throws one error naming every variable
+ * that is wrong and why.
+ */
+import { type KeyObject, createPublicKey } from 'node:crypto';
+import { TvmError } from '../errors';
+import { type ScopeConfiguration, defaultScopes } from '../policy/scopes';
+import { scopeConfigurationProblems } from '../policy/session-policy';
+import { environmentSchema, scopesSchema } from './schemas';
+import { type StandaloneValidator, validateEnvironment, validateScopes } from './validators.generated.js';
+
+/** JWS algorithms the verifier may accept; `none` is not one of them. */
+export type JwtAlgorithm =
+  | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
+
+/** Where the keys that verify app tokens come from: exactly one source. */
+export type JwtKeySource =
+  | { readonly kind: 'jwks'; readonly url: URL }
+  | { readonly kind: 'public-key'; readonly key: KeyObject }
+  | { readonly kind: 'secret'; readonly key: Uint8Array };
+
+/** How app tokens are verified. */
+export interface JwtSettings {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly keySource: JwtKeySource;
+  readonly algorithms: readonly JwtAlgorithm[];
+  readonly identityClaim: string;
+  readonly clockToleranceSeconds: number;
+}
+
+/** The validated configuration of both functions. */
+export interface TvmConfig {
+  readonly roleArn: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Base URL of STS, such as `https://sts.cn-hangzhou.aliyuncs.com`. */
+  readonly stsEndpoint: string;
+  readonly jwt: JwtSettings;
+  readonly scopes: ScopeConfiguration;
+  /** The scope used when a request names none; absent when requests must name one. */
+  readonly defaultScope?: string;
+  readonly durationSeconds: number;
+}
+
+/** Environment variables as `process.env` holds them. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const CLOCK_TOLERANCE_SECONDS = 30;
+const KEY_SOURCES = ['TVM_JWKS_URL', 'TVM_JWT_PUBLIC_KEY', 'TVM_JWT_SECRET'] as const;
+type SettingName = keyof typeof environmentSchema.properties;
+type Settings = Partial<Record<SettingName, string>>;
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env);
+ * ```
+ * @throws {@link TvmError} 500 `InvalidConfiguration` whose message names each bad variable.
+ */
+export function loadConfig(environment: Environment): TvmConfig {
+  const settings = readSettings(environment);
+  const problems = schemaProblems(settings);
+  const keySource = problems.length === 0 ? readKeySource(settings, problems) : undefined;
+  const algorithms = keySource ? readAlgorithms(settings, keySource, problems) : [];
+  const identityClaim = settings.TVM_IDENTITY_CLAIM ?? 'sub';
+  const scopes = problems.length === 0 ? readScopes(settings, identityClaim, problems) : {};
+  const defaultScope = readDefaultScope(settings, scopes, problems);
+  const durationSeconds = readDuration(settings, problems);
+  if (problems.length > 0 || keySource === undefined) {
+    throw new TvmError(500, 'InvalidConfiguration', `The function is misconfigured: ${problems.join('; ')}.`);
+  }
+  return {
+    roleArn: settings.TVM_ROLE_ARN as string,
+    bucket: settings.TVM_BUCKET as string,
+    region: settings.TVM_REGION as string,
+    stsEndpoint: (settings.TVM_STS_ENDPOINT ?? `https://sts.${settings.TVM_REGION}.aliyuncs.com`).replace(/\/$/, ''),
+    jwt: {
+      issuer: settings.TVM_JWT_ISSUER as string,
+      audience: (settings.TVM_JWT_AUDIENCE as string).split(','),
+      keySource,
+      algorithms,
+      identityClaim,
+      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+    },
+    scopes,
+    ...(defaultScope === undefined ? {} : { defaultScope }),
+    durationSeconds,
+  };
+}
+
+/** The TVM_* variables the functions read, in the order README documents them. */
+export const SETTING_NAMES = Object.keys(environmentSchema.properties) as SettingName[];
+
+function readSettings(environment: Environment): Settings {
+  const settings: Settings = {};
+  for (const name of SETTING_NAMES) {
+    const value = environment[name];
+    if (value !== undefined && value.trim() !== '') settings[name] = value.trim();
+  }
+  return settings;
+}
+
+function schemaProblems(settings: Settings): string[] {
+  if (validateEnvironment(settings)) return [];
+  return describeErrors(validateEnvironment, (name) => {
+    const property = environmentSchema.properties[name as SettingName];
+    return property ? `expected ${property.description}` : 'is not a setting';
+  });
+}
+
+function describeErrors(validator: StandaloneValidator, expectation: (name: string) => string): string[] {
+  const named = new Map<string, string>();
+  for (const error of validator.errors ?? []) {
+    const missing = error.params['missingProperty'];
+    const name = typeof missing === 'string' ? missing : error.instancePath.split('/')[1] ?? '';
+    const state = typeof missing === 'string' ? 'is not set' : 'is invalid';
+    if (!named.has(name)) named.set(name, `${name} ${state}: ${expectation(name)}`);
+  }
+  return [...named.values()];
+}
+
+function readKeySource(settings: Settings, problems: string[]): JwtKeySource | undefined {
+  const given = KEY_SOURCES.filter((name) => settings[name] !== undefined);
+  if (given.length !== 1) {
+    problems.push(`exactly one of ${KEY_SOURCES.join(', ')} must be set, found ${given.length === 0 ? 'none' : given.join(' and ')}`);
+    return undefined;
+  }
+  if (settings.TVM_JWKS_URL !== undefined) return { kind: 'jwks', url: new URL(settings.TVM_JWKS_URL) };
+  if (settings.TVM_JWT_SECRET !== undefined) {
+    const key = new TextEncoder().encode(settings.TVM_JWT_SECRET);
+    if (key.byteLength < 32) {
+      problems.push('TVM_JWT_SECRET is invalid: expected an HS256 shared secret of at least 32 bytes');
+      return undefined;
+    }
+    return { kind: 'secret', key };
+  }
+  const key = readPublicKey(settings.TVM_JWT_PUBLIC_KEY as string);
+  if (typeof key === 'string') {
+    problems.push(`TVM_JWT_PUBLIC_KEY is invalid: ${key}`);
+    return undefined;
+  }
+  return { kind: 'public-key', key };
+}
+
+function readPublicKey(text: string): KeyObject | string {
+  const pem = text.replace(/\\n/g, '\n');
+  try {
+    if (pem.startsWith('{')) {
+      const jwk = JSON.parse(pem) as Record<string, unknown>;
+      if (jwk['kty'] === 'oct') return 'it is a symmetric key; set TVM_JWT_SECRET instead';
+      if ('d' in jwk) return 'it is a private key; give only the public key';
+      return createPublicKey({ key: jwk as never, format: 'jwk' });
+    }
+    if (pem.includes('PRIVATE KEY')) return 'it is a private key; give only the public key';
+    return createPublicKey(pem);
+  } catch {
+    return 'expected a public key as PEM (SPKI) or as a JWK JSON object, and it could not be read';
+  }
+}
+
+function readAlgorithms(settings: Settings, source: JwtKeySource, problems: string[]): JwtAlgorithm[] {
+  const suitable = suitableAlgorithms(source);
+  const chosen = settings.TVM_JWT_ALGORITHMS?.split(',') as JwtAlgorithm[] | undefined;
+  if (chosen === undefined) return [suitable[0] as JwtAlgorithm];
+  const unsuitable = chosen.filter((algorithm) => !suitable.includes(algorithm));
+  if (unsuitable.length > 0) {
+    problems.push(`TVM_JWT_ALGORITHMS is invalid: ${unsuitable.join(', ')} cannot be used with this key; choose from ${suitable.join(', ')}`);
+  }
+  return [...new Set(chosen)];
+}
+
+function suitableAlgorithms(source: JwtKeySource): JwtAlgorithm[] {
+  if (source.kind === 'secret') return ['HS256', 'HS384', 'HS512'];
+  if (source.kind === 'jwks') return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+  const details = source.key.asymmetricKeyDetails;
+  switch (source.key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec':
+      return details?.namedCurve === 'secp384r1' ? ['ES384'] : details?.namedCurve === 'secp521r1' ? ['ES512'] : ['ES256'];
+    case 'ed25519':
+      return ['EdDSA'];
+    default:
+      return [];
+  }
+}
+
+function readScopes(settings: Settings, identityClaim: string, problems: string[]): ScopeConfiguration {
+  if (settings.TVM_SCOPES === undefined) return defaultScopes(identityClaim);
+  let scopes: unknown;
+  try {
+    scopes = JSON.parse(settings.TVM_SCOPES);
+  } catch {
+    problems.push('TVM_SCOPES is invalid: it is not valid JSON');
+    return {};
+  }
+  if (!validateScopes(scopes)) {
+    const where = [...new Set((validateScopes.errors ?? []).map((error) => error.instancePath).filter(Boolean))];
+    problems.push(`TVM_SCOPES is invalid${where.length > 0 ? ` at ${where.join(', ')}` : ''}: ${scopesSchema.description}`);
+    return {};
+  }
+  const configured = scopes as ScopeConfiguration;
+  problems.push(...scopeConfigurationProblems(configured, settings.TVM_BUCKET as string, identityClaim).map((problem) => `TVM_SCOPES is invalid: ${problem}`));
+  return configured;
+}
+
+function readDefaultScope(settings: Settings, scopes: ScopeConfiguration, problems: string[]): string | undefined {
+  const names = Object.keys(scopes);
+  const chosen = settings.TVM_DEFAULT_SCOPE;
+  if (chosen === undefined) return names.length === 1 ? names[0] : undefined;
+  if (names.length > 0 && !names.includes(chosen)) {
+    problems.push(`TVM_DEFAULT_SCOPE is invalid: "${chosen}" is not one of the configured scopes (${names.join(', ')})`);
+  }
+  return chosen;
+}
+
+function readDuration(settings: Settings, problems: string[]): number {
+  const seconds = Number(settings.TVM_DURATION_SECONDS ?? '3600');
+  if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43200) {
+    if (settings.TVM_DURATION_SECONDS !== undefined && !problems.some((problem) => problem.startsWith('TVM_DURATION_SECONDS'))) {
+      problems.push(`TVM_DURATION_SECONDS is invalid: expected ${environmentSchema.properties.TVM_DURATION_SECONDS.description}`);
+    }
+  }
+  return seconds;
+}

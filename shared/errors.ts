@@ -1,0 +1,82 @@
+/**
+ * The one error type of oss-tvm. Every refusal a caller can see is a {@link TvmError}: an HTTP
+ * status, a stable machine-readable {@link ErrorCode} and a message a person understands. The
+ * message never carries a secret, a token or a signature; `cause` is kept for logs only and is
+ * never sent to a caller.
+ */
+
+/** Stable error codes. Apps may switch on them; they never change meaning. */
+export type ErrorCode =
+  | 'InvalidToken'
+  | 'IdentityProviderUnavailable'
+  | 'InvalidIdentity'
+  | 'UnknownScope'
+  | 'MissingScope'
+  | 'MalformedRequest'
+  | 'UnsupportedMediaType'
+  | 'MethodNotAllowed'
+  | 'PayloadTooLarge'
+  | 'PolicyTooLarge'
+  | 'InvalidConfiguration'
+  | 'MissingFunctionCredentials'
+  | 'StsThrottled'
+  | 'StsUnavailable'
+  | 'StsInvalidResponse'
+  | `Sts.${string}`
+  | 'InternalError';
+
+/** Options of a {@link TvmError} beyond status, code and message. */
+export interface TvmErrorOptions {
+  /** Extra response headers, such as `WWW-Authenticate` or `Retry-After`. */
+  headers?: Record<string, string>;
+  /** The underlying error, for logs only. */
+  cause?: unknown;
+  /** Fields worth logging with the refusal (such as an upstream request id); never sent to a caller. */
+  logFields?: Record<string, string>;
+}
+
+/**
+ * A refusal with an HTTP status and a stable code.
+ *
+ * @example
+ * ```ts
+ * throw new TvmError(403, 'UnknownScope', 'The scope "admin" is not configured.');
+ * ```
+ */
+export class TvmError extends Error {
+  override readonly name = 'TvmError';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly logFields: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    options: TvmErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.headers = options.headers ?? {};
+    this.logFields = options.logFields ?? {};
+  }
+}
+
+/** True when `error` is a {@link TvmError}. */
+export function isTvmError(error: unknown): error is TvmError {
+  return error instanceof TvmError;
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  StatusCode: number;
+  ErrorCode: ErrorCode;
+  ErrorMessage: string;
+  RequestId: string;
+}
+
+/** Turns any thrown value into a {@link TvmError}; unknown failures become a generic 500. */
+export function toTvmError(error: unknown): TvmError {
+  if (isTvmError(error)) return error;
+  return new TvmError(500, 'InternalError', 'The request failed unexpectedly. Try again later.', {
+    cause: error,
+  });
+}

@@ -1,0 +1,49 @@
+/**
+ * Structured logs: one JSON line per request. Only the fields named in {@link RequestLogFields}
+ * are written, so a secret, token, JWT or signature cannot reach a log by accident.
+ */
+
+/** What one request log line holds. */
+export interface RequestLogFields {
+  requestId?: string;
+  function?: string;
+  method?: string;
+  identity?: string;
+  scope?: string;
+  /** `hit`, `miss` (this request called STS), `coalesced` (it shared another's call) or `stale`. */
+  cache?: 'hit' | 'miss' | 'coalesced' | 'stale';
+  stsRequestId?: string;
+  status?: number;
+  errorCode?: string;
+  durationMs?: number;
+}
+
+/** Writes one line of text. */
+export type LogSink = (line: string) => void;
+
+/** Writes request lines and rare operational events. */
+export interface Logger {
+  request(fields: RequestLogFields): void;
+  event(level: 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, string | number>>): void;
+}
+
+const REQUEST_FIELDS: readonly (keyof RequestLogFields)[] = [
+  'requestId', 'function', 'method', 'identity', 'scope', 'cache', 'stsRequestId', 'status', 'errorCode', 'durationMs',
+];
+
+/**
+ * Creates a logger writing JSON lines to `sink` (standard output by default, which Function
+ * Compute ships to its log store).
+ */
+export function createLogger(sink: LogSink = (line) => process.stdout.write(`${line}\n`), now: () => Date = () => new Date()): Logger {
+  return {
+    request(fields) {
+      const line: Record<string, unknown> = { time: now().toISOString(), level: 'info', message: 'request' };
+      for (const name of REQUEST_FIELDS) if (fields[name] !== undefined) line[name] = fields[name];
+      sink(JSON.stringify(line));
+    },
+    event(level, message, fields = {}) {
+      sink(JSON.stringify({ time: now().toISOString(), level, message, ...fields }));
+    },
+  };
+}

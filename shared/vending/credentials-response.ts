@@ -1,0 +1,43 @@
+/** The vend-token success body, in the exact shape the OSS Android and iOS SDKs parse. */
+import { type HttpResponse, jsonResponse } from '../http/fc-event';
+import type { CallerCredentials } from './caller-credentials';
+
+/** The 200 body: the SDK contract first, then fields that help an app. */
+export interface CredentialsBody {
+  StatusCode: 200;
+  AccessKeyId: string;
+  AccessKeySecret: string;
+  SecurityToken: string;
+  /** `yyyy-MM-ddTHH:mm:ssZ`, no milliseconds: iOS fails on them, Android falls back to a 30 s life. */
+  Expiration: string;
+  Bucket: string;
+  Region: string;
+  Endpoint: string;
+  Scope: string;
+  Prefix: string;
+  ServerTime: string;
+}
+
+/** Formats a date as `yyyy-MM-ddTHH:mm:ssZ`. */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The 200 response for vended credentials, with `Cache-Control: no-store`. */
+export function credentialsResponse(result: CallerCredentials, bucket: string, region: string, now: Date = new Date()): HttpResponse {
+  const { credentials } = result.provided;
+  const body: CredentialsBody = {
+    StatusCode: 200,
+    AccessKeyId: credentials.accessKeyId,
+    AccessKeySecret: credentials.accessKeySecret,
+    SecurityToken: credentials.securityToken,
+    Expiration: isoSeconds(credentials.expiration),
+    Bucket: bucket,
+    Region: region,
+    Endpoint: `https://oss-${region}.aliyuncs.com`,
+    Scope: result.scope.name,
+    Prefix: result.policy.prefix,
+    ServerTime: isoSeconds(now),
+  };
+  return jsonResponse(200, body);
+}
