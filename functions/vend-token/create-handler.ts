@@ -1,0 +1,26 @@
+/**
+ * vend-token: authenticates an app user and returns temporary OSS credentials limited to that
+ * user's scope, in the JSON the OSS Android and iOS SDKs consume. FC 3.0 event handler for an
+ * HTTP trigger; all decisions live in shared/.
+ */
+import { type Environment, loadConfig } from '../../shared/config/load-config';
+import { type FcHttpHandler, createFunctionHandler } from '../../shared/http/function-handler';
+import type { Logger } from '../../shared/log';
+import { type VendingServiceOptions, createVendingService, credentialsForCaller } from '../../shared/vending/caller-credentials';
+import { credentialsResponse } from '../../shared/vending/credentials-response';
+import { MAX_TOKEN_REQUEST_BYTES, readTokenRequest } from '../../shared/vending/token-request';
+
+/** Builds the vend-token handler for an environment; the sandbox and tests use it directly. */
+export function createVendTokenHandler(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): FcHttpHandler {
+  return createFunctionHandler({
+    name: 'vend-token',
+    maxBodyBytes: MAX_TOKEN_REQUEST_BYTES,
+    ...(options.logger ? { logger: options.logger } : {}),
+    setup: () => createVendingService(loadConfig(environment), options),
+    route: async (service, invocation) => {
+      const { scope } = readTokenRequest(invocation.request);
+      const result = await credentialsForCaller(service, invocation, scope);
+      return credentialsResponse(result, service.config.bucket, service.config.region);
+    },
+  });
+}

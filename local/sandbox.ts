@@ -1,0 +1,120 @@
+/**
+ * The offline sandbox: one local HTTP server that serves the functions through the FC 3.0 event
+ * adapter, next to an STS emulator and a demo identity provider. With real credentials in the
+ * environment (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optionally
+ * ALIBABA_CLOUD_SECURITY_TOKEN) and TVM_STS_ENDPOINT unset, it talks to real STS instead.
+ */
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createVendTokenHandler } from '../functions/vend-token/create-handler';
+import type { Environment } from '../shared/config/load-config';
+import type { FcContext } from '../shared/http/fc-event';
+import type { Logger } from '../shared/log';
+import { type DemoIssuer, createDemoIssuer } from './demo-issuer';
+import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
+import { StsEmulator } from './sts-emulator';
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  readonly host?: string;
+  /** Port of the sandbox server; 0 picks a free one. Default 9000. */
+  readonly port?: number;
+  /** The environment to read TVM_* overrides and real credentials from. Default `process.env`. */
+  readonly environment?: Environment;
+  readonly logger?: Logger;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  readonly url: string;
+  /** Functions by route: `${url}/vend-token`. */
+  readonly functionUrls: Readonly<Record<string, string>>;
+  readonly issuer: DemoIssuer;
+  /** The STS emulator, absent when the sandbox talks to real STS. */
+  readonly sts?: StsEmulator;
+  /** The TVM_* settings the functions run with. */
+  readonly settings: Readonly<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+const SANDBOX_BUCKET = 'oss-tvm-sandbox';
+const SANDBOX_AUDIENCE = 'oss-tvm-sandbox';
+
+/** Starts the sandbox and resolves once it listens. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const environment = options.environment ?? process.env;
+  const host = options.host ?? '127.0.0.1';
+  const realSts = Boolean(environment['ALIBABA_CLOUD_ACCESS_KEY_ID'] && environment['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] && !environment['TVM_STS_ENDPOINT']);
+  const sts = realSts ? undefined : await StsEmulator.start({ host });
+  const server = createServer();
+  await listen(server, host, options.port ?? 9000);
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const issuer = await createDemoIssuer(`${url}/issuer`, SANDBOX_AUDIENCE);
+  const settings = sandboxSettings(environment, url, sts);
+  const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
+  const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
+  const context = (requestId: string): FcContext => ({ requestId, credentials: functionCredentials, region });
+  const handlers: Record<string, EventHandler> = {
+    'vend-token': createVendTokenHandler(settings, options.logger ? { logger: options.logger } : {}),
+  };
+  server.on('request', (request, response) => {
+    const path = new URL(request.url ?? '/', url).pathname;
+    const [, route = '', ...rest] = path.split('/');
+    const handler = handlers[route];
+    if (handler) {
+      invokeOverHttp(handler, request, response, `/${rest.join('/')}`, context).catch(() => response.destroy());
+    } else if (path === '/issuer/.well-known/jwks.json') {
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(issuer.jwks));
+    } else if (path === '/issuer/token') {
+      const subject = new URL(request.url ?? '/', url).searchParams.get('sub') ?? 'alice';
+      issuer.issue(subject).then((token) => response.writeHead(200, { 'Content-Type': 'text/plain' }).end(`${token}\n`), () => response.destroy());
+    } else {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not found. Routes: ${Object.keys(handlers).map((name) => `/${name}`).join(', ')}, /issuer/token?sub=<user>\n`);
+    }
+  });
+  return {
+    url,
+    functionUrls: Object.fromEntries(Object.keys(handlers).map((name) => [name, `${url}/${name}`])),
+    issuer,
+    ...(sts ? { sts } : {}),
+    settings,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sts?.close();
+    },
+  };
+}
+
+function sandboxSettings(environment: Environment, url: string, sts: StsEmulator | undefined): Record<string, string> {
+  const settings: Record<string, string> = {
+    TVM_BUCKET: SANDBOX_BUCKET,
+    TVM_REGION: 'cn-hangzhou',
+    TVM_JWT_ISSUER: `${url}/issuer`,
+    TVM_JWT_AUDIENCE: SANDBOX_AUDIENCE,
+    TVM_JWKS_URL: `${url}/issuer/.well-known/jwks.json`,
+    ...(sts ? { TVM_ROLE_ARN: sts.defaultRoleArn, TVM_STS_ENDPOINT: sts.url } : {}),
+  };
+  for (const [name, value] of Object.entries(environment)) {
+    if (name.startsWith('TVM_') && value) settings[name] = value;
+  }
+  return settings;
+}
+
+function realCredentials(environment: Environment): FcContext['credentials'] {
+  return {
+    accessKeyId: environment['ALIBABA_CLOUD_ACCESS_KEY_ID'] ?? '',
+    accessKeySecret: environment['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] ?? '',
+    ...(environment['ALIBABA_CLOUD_SECURITY_TOKEN'] ? { securityToken: environment['ALIBABA_CLOUD_SECURITY_TOKEN'] } : {}),
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * `npm start`: runs the sandbox on http://127.0.0.1:9000 (PORT to change it) and prints a command
+ * that fetches credentials, ready to paste.
+ */
+import { startSandbox } from './sandbox';
+
+const port = Number(process.env['PORT'] ?? 9000);
+const sandbox = await startSandbox({ port });
+const token = await sandbox.issuer.issue('alice', 12 * 3600);
+const mode = sandbox.sts ? `STS emulator at ${sandbox.sts.url}` : 'real STS (credentials from ALIBABA_CLOUD_* variables)';
+
+console.log(`oss-tvm sandbox listening on ${sandbox.url} (${mode})`);
+console.log(`  vend-token: ${sandbox.functionUrls['vend-token']}`);
+console.log(`  demo identity provider: ${sandbox.url}/issuer (token for any user: ${sandbox.url}/issuer/token?sub=<user>)`);
+console.log('');
+console.log('Fetch credentials for the demo user "alice" (paste this into another terminal):');
+console.log('');
+console.log(`curl -s -H 'Authorization: Bearer ${token}' '${sandbox.functionUrls['vend-token']}'`);
+console.log('');
+console.log('Request logs follow. Press Ctrl+C to stop.');
+
+const stop = (): void => {
+  void sandbox.close().then(() => process.exit(0));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
