@@ -24,6 +24,8 @@ export interface VendingService {
 export interface VendingServiceOptions {
   readonly sts?: AssumeRoleClient;
   readonly maxCachedCredentials?: number;
+  /** The clock the credential cache judges validity by, in ms. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Credentials for one authenticated caller, with what was decided on the way. */
@@ -42,6 +44,7 @@ export function createVendingService(config: TvmConfig, options: VendingServiceO
     credentials: new CredentialProvider({
       sts: options.sts ?? new StsClient({ endpoint: config.stsEndpoint }),
       ...(options.maxCachedCredentials === undefined ? {} : { maxEntries: options.maxCachedCredentials }),
+      ...(options.now === undefined ? {} : { now: options.now }),
     }),
   };
 }
