@@ -76,7 +76,8 @@ export function buildSessionPolicy(request: PolicyRequest): BuiltPolicy {
 }
 
 /**
- * Checks a scope configuration once, at cold start: every name, template and action list, and
+ * Checks a scope configuration once, at cold start: every template and action list (names and
+ * the shape are the schema's job), and
  * that the longest possible policy of each scope stays within {@link MAX_POLICY_LENGTH}.
  *
  * @returns one sentence per problem; empty when the configuration is sound.

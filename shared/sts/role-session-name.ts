@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 
 const SESSION_NAME = /^[A-Za-z0-9.@_-]{2,32}$/;
 const HASH_LENGTH = 8;
+/** The shape of a hashed name's end; an identity ending so is hashed too, so it cannot pose as another. */
+const HASHED_SUFFIX = new RegExp(`-[0-9a-f]{${HASH_LENGTH}}$`);
 
 /**
  * The RoleSessionName for an identity, so that ActionTrail shows who asked: the identity itself
- * when it is 2 to 32 characters of `A-Z a-z 0-9 . @ _ -`; otherwise its allowed characters, cut
- * to fit, followed by `-` and a short hash of the whole identity, so distinct identities stay
- * distinct.
+ * when it is 2 to 32 characters of `A-Z a-z 0-9 . @ _ -` (and does not end like a hashed name);
+ * otherwise its allowed characters, cut to fit, followed by `-` and a short hash of the whole
+ * identity, so distinct identities stay distinct.
  *
  * @example
  * ```ts
@@ -16,7 +18,7 @@ const HASH_LENGTH = 8;
  * ```
  */
 export function roleSessionName(identity: string): string {
-  if (SESSION_NAME.test(identity)) return identity;
+  if (SESSION_NAME.test(identity) && !HASHED_SUFFIX.test(identity)) return identity;
   const hash = createHash('sha256').update(identity).digest('hex').slice(0, HASH_LENGTH);
   const readable = identity.replace(/[^A-Za-z0-9.@_-]/g, '').slice(0, 32 - HASH_LENGTH - 1);
   return `${readable}-${hash}`;

@@ -21,7 +21,7 @@ export function readTokenRequest(request: HttpRequest): TokenRequest {
   if (request.method !== 'GET' && request.method !== 'POST') {
     throw new TvmError(405, 'MethodNotAllowed', `Use GET or POST, not ${request.method}.`, { headers: { Allow: 'GET, POST, OPTIONS' } });
   }
-  const fromQuery = request.query['scope'];
+  const fromQuery = request.query['scope'] || undefined;
   const fromBody = request.method === 'POST' ? scopeFromBody(request) : undefined;
   if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
     throw new TvmError(400, 'MalformedRequest', 'The scope is given twice, with different values.');
