@@ -2,7 +2,7 @@
  * Caller authentication: a bearer JWT verified with jose against the configured issuer, audience,
  * algorithms and keys. The identity comes only from the verified claims.
  */
-import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { type FetchImplementation, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { JwtSettings } from '../config/load-config';
 import { TvmError } from '../errors';
@@ -50,14 +50,21 @@ export function createAuthenticator(settings: JwtSettings): Authenticator {
     } catch (error) {
       throw tokenError(error, settings.identityClaim);
     }
-    return { identity: requireSafeIdentity(claims[settings.identityClaim], settings.identityClaim), claims };
+    const identity = claims[settings.identityClaim];
+    if (typeof identity !== 'string') throw invalidToken(`The token's "${settings.identityClaim}" claim is not a string.`);
+    return { identity: requireSafeIdentity(identity, settings.identityClaim), claims };
   };
 }
 
 function verificationKey(settings: JwtSettings): KeyObject | Uint8Array | JWTVerifyGetKey {
   const source = settings.keySource;
   if (source.kind === 'jwks') {
-    return createRemoteJWKSet(source.url, { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    return createRemoteJWKSet(source.url, {
+      timeoutDuration: 3000,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 600_000,
+      [customFetch]: fetchKeySet,
+    });
   }
   return source.key;
 }
@@ -98,8 +105,28 @@ function claimMessage(claim: string, reason: string, identityClaim: string): str
   return `The token's "${claim === identityClaim ? identityClaim : claim}" claim is invalid.`;
 }
 
+/** A JWKS request that got no HTTP response at all (refused, reset, DNS failure, TLS failure). */
+class KeySetUnreachable extends Error {
+  override readonly name = 'KeySetUnreachable';
+}
+
+/**
+ * `fetch` for jose's remote JWKS. A network failure rejects with a plain `TypeError` ("fetch
+ * failed"), which jose passes through unchanged and which cannot otherwise be told apart from
+ * jose's own `TypeError`s; it is marked here. A timeout stays as is: jose reports it as JWKSTimeout.
+ */
+const fetchKeySet: FetchImplementation = async (url, options) => {
+  try {
+    return await fetch(url, options);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'TimeoutError') throw error;
+    throw new KeySetUnreachable('The JSON Web Key Set request failed', { cause: error });
+  }
+};
+
+/** Failures of the JWKS request: no response, a non-200 or non-JSON response (ERR_JOSE_GENERIC). */
 function isFetchFailure(error: unknown): boolean {
-  return error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC';
+  return error instanceof KeySetUnreachable || (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC');
 }
 
 function invalidToken(message: string, cause?: unknown): TvmError {

@@ -64,14 +64,16 @@ type Settings = Partial<Record<SettingName, string>>;
  */
 export function loadConfig(environment: Environment): TvmConfig {
   const settings = readSettings(environment);
-  const problems = schemaProblems(settings);
-  const keySource = problems.length === 0 ? readKeySource(settings, problems) : undefined;
-  const algorithms = keySource ? readAlgorithms(settings, keySource, problems) : [];
-  const identityClaim = settings.TVM_IDENTITY_CLAIM ?? 'sub';
-  const scopes = problems.length === 0 ? readScopes(settings, identityClaim, problems) : {};
-  const defaultScope = readDefaultScope(settings, scopes, problems);
-  const durationSeconds = readDuration(settings, problems);
-  if (problems.length > 0 || keySource === undefined) {
+  const refused = schemaProblems(settings);
+  const problems = [...refused.values()];
+  const usable = (name: SettingName): boolean => !refused.has(name);
+  const keySource = readKeySource(settings, usable, problems);
+  const algorithms = keySource && usable('TVM_JWT_ALGORITHMS') ? readAlgorithms(settings, keySource, problems) : [];
+  const identityClaim = usable('TVM_IDENTITY_CLAIM') ? settings.TVM_IDENTITY_CLAIM ?? 'sub' : undefined;
+  const scopes = identityClaim !== undefined && usable('TVM_SCOPES') ? readScopes(settings, identityClaim, usable('TVM_BUCKET'), problems) : undefined;
+  const defaultScope = usable('TVM_DEFAULT_SCOPE') ? readDefaultScope(settings, scopes, problems) : undefined;
+  const durationSeconds = usable('TVM_DURATION_SECONDS') ? readDuration(settings, problems) : 0;
+  if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined) {
     throw new TvmError(500, 'InvalidConfiguration', `The function is misconfigured: ${problems.join('; ')}.`);
   }
   return {
@@ -105,15 +107,16 @@ function readSettings(environment: Environment): Settings {
   return settings;
 }
 
-function schemaProblems(settings: Settings): string[] {
-  if (validateEnvironment(settings)) return [];
+/** The variables the schema refuses, each with its problem. */
+function schemaProblems(settings: Settings): Map<string, string> {
+  if (validateEnvironment(settings)) return new Map();
   return describeErrors(validateEnvironment, (name) => {
     const property = environmentSchema.properties[name as SettingName];
     return property ? `expected ${property.description}` : 'is not a setting';
   });
 }
 
-function describeErrors(validator: StandaloneValidator, expectation: (name: string) => string): string[] {
+function describeErrors(validator: StandaloneValidator, expectation: (name: string) => string): Map<string, string> {
   const named = new Map<string, string>();
   for (const error of validator.errors ?? []) {
     const missing = error.params['missingProperty'];
@@ -121,16 +124,25 @@ function describeErrors(validator: StandaloneValidator, expectation: (name: stri
     const state = typeof missing === 'string' ? 'is not set' : 'is invalid';
     if (!named.has(name)) named.set(name, `${name} ${state}: ${expectation(name)}`);
   }
-  return [...named.values()];
+  return named;
 }
 
-function readKeySource(settings: Settings, problems: string[]): JwtKeySource | undefined {
+function readKeySource(settings: Settings, usable: (name: SettingName) => boolean, problems: string[]): JwtKeySource | undefined {
   const given = KEY_SOURCES.filter((name) => settings[name] !== undefined);
   if (given.length !== 1) {
     problems.push(`exactly one of ${KEY_SOURCES.join(', ')} must be set, found ${given.length === 0 ? 'none' : given.join(' and ')}`);
     return undefined;
   }
-  if (settings.TVM_JWKS_URL !== undefined) return { kind: 'jwks', url: new URL(settings.TVM_JWKS_URL) };
+  const [name] = given as [SettingName];
+  if (!usable(name)) return undefined;
+  if (settings.TVM_JWKS_URL !== undefined) {
+    const url = URL.canParse(settings.TVM_JWKS_URL) ? new URL(settings.TVM_JWKS_URL) : undefined;
+    if (url === undefined) {
+      problems.push(`TVM_JWKS_URL is invalid: expected ${environmentSchema.properties.TVM_JWKS_URL.description}, and it is not a URL`);
+      return undefined;
+    }
+    return { kind: 'jwks', url };
+  }
   if (settings.TVM_JWT_SECRET !== undefined) {
     const key = new TextEncoder().encode(settings.TVM_JWT_SECRET);
     if (key.byteLength < 32) {
@@ -140,11 +152,23 @@ function readKeySource(settings: Settings, problems: string[]): JwtKeySource | u
     return { kind: 'secret', key };
   }
   const key = readPublicKey(settings.TVM_JWT_PUBLIC_KEY as string);
-  if (typeof key === 'string') {
-    problems.push(`TVM_JWT_PUBLIC_KEY is invalid: ${key}`);
+  const problem = typeof key === 'string' ? key : publicKeyProblem(key);
+  if (problem !== undefined) {
+    problems.push(`TVM_JWT_PUBLIC_KEY is invalid: ${problem}`);
     return undefined;
   }
-  return { kind: 'public-key', key };
+  return { kind: 'public-key', key: key as KeyObject };
+}
+
+/** Why a parsed public key cannot verify app tokens, or `undefined` when it can. */
+function publicKeyProblem(key: KeyObject): string | undefined {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits !== undefined && bits < 2048) return `it is a ${bits}-bit RSA key; JWS requires at least 2048 bits`;
+  if (suitableAlgorithms({ kind: 'public-key', key }).length === 0) {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    return `a ${key.asymmetricKeyType ?? 'unknown'}${curve ? ` (${curve})` : ''} key cannot verify tokens; give an RSA (2048 bits or more), EC P-256/P-384/P-521 or Ed25519 public key`;
+  }
+  return undefined;
 }
 
 function readPublicKey(text: string): KeyObject | string {
@@ -184,7 +208,7 @@ function suitableAlgorithms(source: JwtKeySource): JwtAlgorithm[] {
     case 'rsa-pss':
       return ['PS256', 'PS384', 'PS512'];
     case 'ec':
-      return details?.namedCurve === 'secp384r1' ? ['ES384'] : details?.namedCurve === 'secp521r1' ? ['ES512'] : ['ES256'];
+      return details?.namedCurve === 'prime256v1' ? ['ES256'] : details?.namedCurve === 'secp384r1' ? ['ES384'] : details?.namedCurve === 'secp521r1' ? ['ES512'] : [];
     case 'ed25519':
       return ['EdDSA'];
     default:
@@ -192,27 +216,31 @@ function suitableAlgorithms(source: JwtKeySource): JwtAlgorithm[] {
   }
 }
 
-function readScopes(settings: Settings, identityClaim: string, problems: string[]): ScopeConfiguration {
+/**
+ * The scope configuration. When TVM_BUCKET is itself refused, the policy length is checked with the
+ * shortest possible bucket name, so only scopes too long for any bucket are reported.
+ */
+function readScopes(settings: Settings, identityClaim: string, bucketUsable: boolean, problems: string[]): ScopeConfiguration | undefined {
   if (settings.TVM_SCOPES === undefined) return defaultScopes(identityClaim);
   let scopes: unknown;
   try {
     scopes = JSON.parse(settings.TVM_SCOPES);
   } catch {
     problems.push('TVM_SCOPES is invalid: it is not valid JSON');
-    return {};
+    return undefined;
   }
   if (!validateScopes(scopes)) {
     const where = [...new Set((validateScopes.errors ?? []).map((error) => error.instancePath).filter(Boolean))];
     problems.push(`TVM_SCOPES is invalid${where.length > 0 ? ` at ${where.join(', ')}` : ''}: ${scopesSchema.description}`);
-    return {};
+    return undefined;
   }
   const configured = scopes as ScopeConfiguration;
-  problems.push(...scopeConfigurationProblems(configured, settings.TVM_BUCKET as string, identityClaim).map((problem) => `TVM_SCOPES is invalid: ${problem}`));
+  problems.push(...scopeConfigurationProblems(configured, bucketUsable ? (settings.TVM_BUCKET as string) : 'abc', identityClaim).map((problem) => `TVM_SCOPES is invalid: ${problem}`));
   return configured;
 }
 
-function readDefaultScope(settings: Settings, scopes: ScopeConfiguration, problems: string[]): string | undefined {
-  const names = Object.keys(scopes);
+function readDefaultScope(settings: Settings, scopes: ScopeConfiguration | undefined, problems: string[]): string | undefined {
+  const names = Object.keys(scopes ?? {});
   const chosen = settings.TVM_DEFAULT_SCOPE;
   if (chosen === undefined) return names.length === 1 ? names[0] : undefined;
   if (names.length > 0 && !names.includes(chosen)) {
@@ -224,9 +252,7 @@ function readDefaultScope(settings: Settings, scopes: ScopeConfiguration, proble
 function readDuration(settings: Settings, problems: string[]): number {
   const seconds = Number(settings.TVM_DURATION_SECONDS ?? '3600');
   if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43200) {
-    if (settings.TVM_DURATION_SECONDS !== undefined && !problems.some((problem) => problem.startsWith('TVM_DURATION_SECONDS'))) {
-      problems.push(`TVM_DURATION_SECONDS is invalid: expected ${environmentSchema.properties.TVM_DURATION_SECONDS.description}`);
-    }
+    problems.push(`TVM_DURATION_SECONDS is invalid: expected ${environmentSchema.properties.TVM_DURATION_SECONDS.description}`);
   }
   return seconds;
 }

@@ -57,7 +57,9 @@ export const environmentSchema = {
     },
     TVM_JWT_SECRET: {
       type: 'string',
-      minLength: 32,
+      // The 32-byte minimum is checked on the UTF-8 bytes in load-config.ts; a length here would count
+      // characters and refuse a 32-byte secret of fewer, multi-byte characters.
+      minLength: 1,
       maxLength: 4096,
       description: 'an HS256 shared secret of at least 32 bytes',
     },
