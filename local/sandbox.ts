@@ -4,7 +4,7 @@
  * environment (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optionally
  * ALIBABA_CLOUD_SECURITY_TOKEN) and TVM_STS_ENDPOINT unset, it talks to real STS instead.
  */
-import { type Server, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createVendTokenHandler } from '../functions/vend-token/create-handler';
 import type { Environment } from '../shared/config/load-config';
@@ -13,6 +13,7 @@ import type { Logger } from '../shared/log';
 import { type DemoIssuer, createDemoIssuer } from './demo-issuer';
 import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
 import { StsEmulator } from './sts-emulator';
+import { listen } from './listen';
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -107,14 +108,4 @@ function realCredentials(environment: Environment): FcContext['credentials'] {
     accessKeySecret: environment['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] ?? '',
     ...(environment['ALIBABA_CLOUD_SECURITY_TOKEN'] ? { securityToken: environment['ALIBABA_CLOUD_SECURITY_TOKEN'] } : {}),
   };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

@@ -20,6 +20,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { rpcSignature } from '../shared/sts/rpc-signature';
+import { listen } from './listen';
 
 /** An access key pair a caller signs with; `securityToken` only for STS-type (temporary) keys. */
 export interface EmulatorCredentials {
@@ -557,16 +558,6 @@ export class StsEmulator {
       this.timers.add(timer);
     });
   }
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 function formatHost(host: string): string {

@@ -3,16 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { TvmError } from '../../shared/errors';
 import { errorResponse, jsonResponse, parseHttpEvent } from '../../shared/http/fc-event';
 import { httpEvent } from '../helpers/fc-events';
+import { refusal } from '../helpers/refusal';
 
-function refusal(action: () => unknown): TvmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TvmError);
-    return error as TvmError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('parseHttpEvent', () => {
   it('reads method, path, headers, query and body from a v1 HTTP trigger event', () => {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import fc from 'fast-check';
-import { generate as generateCertificate } from 'selfsigned';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StsEmulator } from '../../local/sts-emulator';
 import type { EmulatorCredentials } from '../../local/sts-emulator';
 import { formEncode, rpcSignature } from '../../shared/sts/rpc-signature';
+import { loopbackCertificate } from '../helpers/tls';
 
 type Parameters = Record<string, string>;
 type Overrides = Record<string, string | undefined>;
@@ -819,13 +819,9 @@ describe('StsEmulator over HTTPS', () => {
   let certificate: string;
 
   beforeAll(async () => {
-    const pems = await generateCertificate([{ name: 'commonName', value: '127.0.0.1' }], {
-      keySize: 2048,
-      algorithm: 'sha256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-    });
-    certificate = pems.cert;
-    sts = await StsEmulator.start({ tls: { key: pems.private, cert: pems.cert } });
+    const tls = await loopbackCertificate();
+    certificate = tls.cert;
+    sts = await StsEmulator.start({ tls });
   });
   afterAll(() => sts.close());
 

@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
-import { generate as generateCertificate } from 'selfsigned';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StsEmulator } from '../../local/sts-emulator';
 import type { EmulatorCredentials } from '../../local/sts-emulator';
 import { formEncode, rpcSignature } from '../../shared/sts/rpc-signature';
+import { loopbackCertificate } from '../helpers/tls';
 
 /** The part of `@alicloud/sts-sdk` (CommonJS, no typings) this test uses. */
 interface StsSdkClient {
@@ -48,13 +48,9 @@ describe('@alicloud/sts-sdk 1.0.2 is not used: it mis-signs every session policy
   let functionCredentials: Required<EmulatorCredentials>;
 
   beforeAll(async () => {
-    const pems = await generateCertificate([{ name: 'commonName', value: '127.0.0.1' }], {
-      keySize: 2048,
-      algorithm: 'sha256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-    });
-    certificate = pems.cert;
-    sts = await StsEmulator.start({ tls: { key: pems.private, cert: pems.cert } });
+    const tls = await loopbackCertificate();
+    certificate = tls.cert;
+    sts = await StsEmulator.start({ tls });
     functionCredentials = sts.createFunctionCredentials();
   });
   afterAll(() => sts.close());

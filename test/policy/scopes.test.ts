@@ -1,16 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { TvmError } from '../../shared/errors';
 import { SCOPE_ACTIONS, type ScopeConfiguration, defaultScopes, parsePrefixTemplate, selectScope } from '../../shared/policy/scopes';
+import { refusal } from '../helpers/refusal';
 
-function refusal(act: () => unknown): TvmError {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TvmError);
-    return error as TvmError;
-  }
-  throw new Error('expected a TvmError, but nothing was thrown');
-}
 
 describe('SCOPE_ACTIONS', () => {
   it('lists the four operations a scope may grant, in policy order', () => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { TvmError } from '../../shared/errors';
 import { MAX_POLICY_LENGTH, buildSessionPolicy, scopeConfigurationProblems } from '../../shared/policy/session-policy';
 import { type ScopeAction, type ScopeConfiguration, defaultScopes } from '../../shared/policy/scopes';
+import { refusal } from '../helpers/refusal';
 
 /** What the specification says a safe identity is: 1–64 of [A-Za-z0-9._@|-], starting alphanumeric, no "..". */
 const SAFE_IDENTITY = /^[A-Za-z0-9][A-Za-z0-9._@|-]{0,63}$/;
@@ -14,15 +15,6 @@ function ramMatches(pattern: string, value: string): boolean {
   return new RegExp(`^${source}$`, 'u').test(value);
 }
 
-function refusal(act: () => unknown): TvmError {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TvmError);
-    return error as TvmError;
-  }
-  throw new Error('expected a TvmError, but nothing was thrown');
-}
 
 const readWrite: ScopeAction[] = ['read', 'write'];
 const allActions: ScopeAction[] = ['read', 'write', 'delete', 'list'];

@@ -1,8 +1,8 @@
 /** The STS client against the STS emulator over loopback HTTP. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TvmError } from '../../shared/errors';
 import { type AssumeRoleInput, StsClient } from '../../shared/sts/sts-client';
 import { StsEmulator } from '../../local/sts-emulator';
+import { asyncRefusal } from '../helpers/refusal';
 
 let sts: StsEmulator;
 let caller: { accessKeyId: string; accessKeySecret: string; securityToken: string };
@@ -15,12 +15,6 @@ function input(overrides: Partial<AssumeRoleInput> = {}): AssumeRoleInput {
 
 function client(retry: ConstructorParameters<typeof StsClient>[0]['retry'] = {}, attemptTimeoutMs = 300): StsClient {
   return new StsClient({ endpoint: sts.url, attemptTimeoutMs, retry: { baseDelayMs: 5, maxDelayMs: 20, deadlineMs: 2000, ...retry } });
-}
-
-async function failure(promise: Promise<unknown>): Promise<TvmError> {
-  const error = await promise.then(() => undefined, (thrown: unknown) => thrown);
-  expect(error).toBeInstanceOf(TvmError);
-  return error as TvmError;
 }
 
 beforeAll(async () => {
@@ -41,13 +35,13 @@ describe('StsClient.assumeRole', () => {
   });
 
   it('is refused by STS without the security token of STS-type caller credentials', async () => {
-    const error = await failure(client().assumeRole({ accessKeyId: caller.accessKeyId, accessKeySecret: caller.accessKeySecret }, input()));
+    const error = await asyncRefusal(client().assumeRole({ accessKeyId: caller.accessKeyId, accessKeySecret: caller.accessKeySecret }, input()));
     expect(error.status).toBe(502);
     expect(error.code).toBe('Sts.MissingSecurityToken');
   });
 
   it('reports a wrong secret as the STS code SignatureDoesNotMatch, with the STS request id for logs only', async () => {
-    const error = await failure(client().assumeRole({ ...caller, accessKeySecret: 'wrong' }, input()));
+    const error = await asyncRefusal(client().assumeRole({ ...caller, accessKeySecret: 'wrong' }, input()));
     expect(error.code).toBe('Sts.SignatureDoesNotMatch');
     expect(error.logFields['stsRequestId']).toBeTruthy();
     expect(error.message).not.toContain(error.logFields['stsRequestId']);
@@ -55,14 +49,14 @@ describe('StsClient.assumeRole', () => {
 
   it('does not retry a refusal', async () => {
     const before = sts.assumeRoleCalls;
-    await failure(client().assumeRole(caller, input({ roleSessionName: 'x' })));
+    await asyncRefusal(client().assumeRole(caller, input({ roleSessionName: 'x' })));
     expect(sts.assumeRoleCalls - before).toBe(1);
   });
 
   it('retries throttling up to maxAttempts, then answers StsThrottled with Retry-After', async () => {
     sts.setFault({ kind: 'throttle' });
     const before = sts.assumeRoleCalls;
-    const error = await failure(client({ maxAttempts: 3 }).assumeRole(caller, input()));
+    const error = await asyncRefusal(client({ maxAttempts: 3 }).assumeRole(caller, input()));
     expect(sts.assumeRoleCalls - before).toBe(3);
     expect(error.status).toBe(503);
     expect(error.code).toBe('StsThrottled');
@@ -83,7 +77,7 @@ describe('StsClient.assumeRole', () => {
   it('gives up within its total deadline when STS hangs', async () => {
     sts.setFault({ kind: 'hang' });
     const started = Date.now();
-    const error = await failure(client({ maxAttempts: 10, deadlineMs: 700 }, 200).assumeRole(caller, input()));
+    const error = await asyncRefusal(client({ maxAttempts: 10, deadlineMs: 700 }, 200).assumeRole(caller, input()));
     const elapsed = Date.now() - started;
     expect(error.code).toBe('StsUnavailable');
     expect(elapsed).toBeLessThan(700 + 300);
@@ -92,7 +86,7 @@ describe('StsClient.assumeRole', () => {
 
   it('treats a reply slower than the attempt timeout as a timeout', async () => {
     sts.setFault({ kind: 'slow', delayMs: 500 });
-    const error = await failure(client({ maxAttempts: 1 }, 100).assumeRole(caller, input()));
+    const error = await asyncRefusal(client({ maxAttempts: 1 }, 100).assumeRole(caller, input()));
     expect(error.code).toBe('StsUnavailable');
     expect(error.message).toMatch(/in time/);
   });
@@ -100,7 +94,7 @@ describe('StsClient.assumeRole', () => {
   it.each([['malformed-json'], ['wrong-content-type']] as const)('answers StsInvalidResponse for a %s reply, without retrying', async (kind) => {
     sts.setFault({ kind });
     const before = sts.assumeRoleCalls;
-    const error = await failure(client().assumeRole(caller, input()));
+    const error = await asyncRefusal(client().assumeRole(caller, input()));
     expect(error.status).toBe(502);
     expect(error.code).toBe('StsInvalidResponse');
     expect(sts.assumeRoleCalls - before).toBe(1);
@@ -118,7 +112,7 @@ describe('StsClient.assumeRole', () => {
       },
     });
     const started = Date.now();
-    await failure(sampled.assumeRole(caller, input()));
+    await asyncRefusal(sampled.assumeRole(caller, input()));
     // Five waits of at most 40, 80, 100, 100, 100 ms (the cap), so well under the uncapped 40+80+160+320+640.
     expect(Date.now() - started).toBeLessThan(1000);
     expect(delays).toHaveLength(6);
@@ -126,7 +120,7 @@ describe('StsClient.assumeRole', () => {
 
   it('reports an unreachable endpoint as StsUnavailable', async () => {
     const unreachable = new StsClient({ endpoint: 'http://127.0.0.1:1', retry: { maxAttempts: 2, baseDelayMs: 1, deadlineMs: 1000 } });
-    const error = await failure(unreachable.assumeRole(caller, input()));
+    const error = await asyncRefusal(unreachable.assumeRole(caller, input()));
     expect(error.code).toBe('StsUnavailable');
     expect(error.message).not.toContain(caller.securityToken);
   });
