@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createSignRequestHandler } from '../functions/sign-request/create-handler';
 import { createVendTokenHandler } from '../functions/vend-token/create-handler';
 import type { Environment } from '../shared/config/load-config';
 import type { FcContext } from '../shared/http/fc-event';
@@ -28,7 +29,7 @@ export interface SandboxOptions {
 /** A running sandbox. */
 export interface Sandbox {
   readonly url: string;
-  /** Functions by route: `${url}/vend-token`. */
+  /** Functions by route: `${url}/vend-token`, `${url}/sign-request`. */
   readonly functionUrls: Readonly<Record<string, string>>;
   readonly issuer: DemoIssuer;
   /** The STS emulator, absent when the sandbox talks to real STS. */
@@ -55,8 +56,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
   const context = (requestId: string): FcContext => ({ requestId, credentials: functionCredentials, region });
+  const functionOptions = options.logger ? { logger: options.logger } : {};
   const handlers: Record<string, EventHandler> = {
-    'vend-token': createVendTokenHandler(settings, options.logger ? { logger: options.logger } : {}),
+    'vend-token': createVendTokenHandler(settings, functionOptions),
+    'sign-request': createSignRequestHandler(settings, functionOptions),
   };
   server.on('request', (request, response) => {
     const path = new URL(request.url ?? '/', url).pathname;

@@ -10,12 +10,17 @@ const token = await sandbox.issuer.issue('alice', 12 * 3600);
 const mode = sandbox.sts ? `STS emulator at ${sandbox.sts.url}` : 'real STS (credentials from ALIBABA_CLOUD_* variables)';
 
 console.log(`oss-tvm sandbox listening on ${sandbox.url} (${mode})`);
-console.log(`  vend-token: ${sandbox.functionUrls['vend-token']}`);
+console.log(`  vend-token:   ${sandbox.functionUrls['vend-token']}`);
+console.log(`  sign-request: ${sandbox.functionUrls['sign-request']}`);
 console.log(`  demo identity provider: ${sandbox.url}/issuer (token for any user: ${sandbox.url}/issuer/token?sub=<user>)`);
 console.log('');
 console.log('Fetch credentials for the demo user "alice" (paste this into another terminal):');
 console.log('');
 console.log(`curl -s -H 'Authorization: Bearer ${token}' '${sandbox.functionUrls['vend-token']}'`);
+console.log('');
+console.log('Sign an upload of users/alice/hello.txt in self-signing mode (the reply is the Authorization header):');
+console.log('');
+console.log(`curl -s -i -H 'Authorization: Bearer ${token}' -H 'Content-Type: text/plain' --data-binary "$(printf 'PUT\\n\\ntext/plain\\n%s\\n/${sandbox.settings['TVM_BUCKET']}/users/alice/hello.txt' "$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')")" '${sandbox.functionUrls['sign-request']}'`);
 console.log('');
 console.log('Request logs follow. Press Ctrl+C to stop.');
 

@@ -23,6 +23,17 @@ export type ErrorCode =
   | 'StsUnavailable'
   | 'StsInvalidResponse'
   | `Sts.${string}`
+  | 'MalformedStringToSign'
+  | 'VerbNotAllowed'
+  | 'DateOutOfRange'
+  | 'ResourceNotAllowed'
+  | 'BucketNotAllowed'
+  | 'KeyNotAllowed'
+  | 'SubResourceNotAllowed'
+  | 'HeaderNotAllowed'
+  | 'ListingNotSignable'
+  | 'OperationNotAllowed'
+  | 'SecurityTokenMismatch'
   | 'InternalError';
 
 /** Options of a {@link TvmError} beyond status, code and message. */
@@ -31,6 +42,8 @@ export interface TvmErrorOptions {
   headers?: Record<string, string>;
   /** The underlying error, for logs only. */
   cause?: unknown;
+  /** Fields added to the error body after the standard four, for the caller (never secrets of others). */
+  bodyFields?: Record<string, string>;
   /** Fields worth logging with the refusal (such as an upstream request id); never sent to a caller. */
   logFields?: Record<string, string>;
 }
@@ -47,6 +60,7 @@ export class TvmError extends Error {
   override readonly name = 'TvmError';
   readonly headers: Readonly<Record<string, string>>;
   readonly logFields: Readonly<Record<string, string>>;
+  readonly bodyFields: Readonly<Record<string, string>>;
 
   constructor(
     readonly status: number,
@@ -57,6 +71,7 @@ export class TvmError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.headers = options.headers ?? {};
     this.logFields = options.logFields ?? {};
+    this.bodyFields = options.bodyFields ?? {};
   }
 }
 

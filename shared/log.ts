@@ -13,6 +13,8 @@ export interface RequestLogFields {
   /** `hit`, `miss` (this request called STS), `coalesced` (it shared another's call) or `stale`. */
   cache?: 'hit' | 'miss' | 'coalesced' | 'stale';
   stsRequestId?: string;
+  /** The OSS operation sign-request signed, such as `PutObject`. */
+  operation?: string;
   status?: number;
   errorCode?: string;
   durationMs?: number;
@@ -28,7 +30,7 @@ export interface Logger {
 }
 
 const REQUEST_FIELDS: readonly (keyof RequestLogFields)[] = [
-  'requestId', 'function', 'method', 'identity', 'scope', 'cache', 'stsRequestId', 'status', 'errorCode', 'durationMs',
+  'requestId', 'function', 'method', 'identity', 'scope', 'cache', 'stsRequestId', 'operation', 'status', 'errorCode', 'durationMs',
 ];
 
 /**

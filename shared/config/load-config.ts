@@ -43,6 +43,19 @@ export interface TvmConfig {
   /** The scope used when a request names none; absent when requests must name one. */
   readonly defaultScope?: string;
   readonly durationSeconds: number;
+  readonly signing: SigningSettings;
+}
+
+/** How sign-request signs. */
+export interface SigningSettings {
+  /** `scoped`: AssumeRole with the caller's session policy; `function`: the function role's own credentials. */
+  readonly credentials: 'scoped' | 'function';
+  /** How far a Date or x-oss-date line may be from server time. */
+  readonly maxSkewSeconds: number;
+  /** How far in the future a presigned URL's Expires may be. */
+  readonly maxUrlTtlSeconds: number;
+  /** x-oss headers accepted besides the default ones. */
+  readonly extraHeaders: readonly string[];
 }
 
 /** Environment variables as `process.env` holds them. */
@@ -72,7 +85,13 @@ export function loadConfig(environment: Environment): TvmConfig {
   const identityClaim = usable('TVM_IDENTITY_CLAIM') ? settings.TVM_IDENTITY_CLAIM ?? 'sub' : undefined;
   const scopes = identityClaim !== undefined && usable('TVM_SCOPES') ? readScopes(settings, identityClaim, usable('TVM_BUCKET'), problems) : undefined;
   const defaultScope = usable('TVM_DEFAULT_SCOPE') ? readDefaultScope(settings, scopes, problems) : undefined;
-  const durationSeconds = usable('TVM_DURATION_SECONDS') ? readDuration(settings, problems) : 0;
+  const durationSeconds = usable('TVM_DURATION_SECONDS') ? readSeconds(settings, 'TVM_DURATION_SECONDS', 3600, 900, 43200, problems) : 0;
+  const signing: SigningSettings = {
+    credentials: settings.TVM_SIGNING_CREDENTIALS === 'function' ? 'function' : 'scoped',
+    maxSkewSeconds: usable('TVM_SIGN_MAX_SKEW_SECONDS') ? readSeconds(settings, 'TVM_SIGN_MAX_SKEW_SECONDS', 300, 30, 900, problems) : 0,
+    maxUrlTtlSeconds: usable('TVM_SIGN_MAX_URL_TTL_SECONDS') ? readSeconds(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', 3600, 60, 43200, problems) : 0,
+    extraHeaders: settings.TVM_SIGN_EXTRA_HEADERS?.split(',') ?? [],
+  };
   if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined) {
     throw new TvmError(500, 'InvalidConfiguration', `The function is misconfigured: ${problems.join('; ')}.`);
   }
@@ -92,6 +111,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     scopes,
     ...(defaultScope === undefined ? {} : { defaultScope }),
     durationSeconds,
+    signing,
   };
 }
 
@@ -249,10 +269,12 @@ function readDefaultScope(settings: Settings, scopes: ScopeConfiguration | undef
   return chosen;
 }
 
-function readDuration(settings: Settings, problems: string[]): number {
-  const seconds = Number(settings.TVM_DURATION_SECONDS ?? '3600');
-  if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43200) {
-    problems.push(`TVM_DURATION_SECONDS is invalid: expected ${environmentSchema.properties.TVM_DURATION_SECONDS.description}`);
+type SecondsSetting = 'TVM_DURATION_SECONDS' | 'TVM_SIGN_MAX_SKEW_SECONDS' | 'TVM_SIGN_MAX_URL_TTL_SECONDS';
+
+function readSeconds(settings: Settings, name: SecondsSetting, fallback: number, min: number, max: number, problems: string[]): number {
+  const seconds = Number(settings[name] ?? fallback);
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    problems.push(`${name} is invalid: expected ${environmentSchema.properties[name].description}`);
   }
   return seconds;
 }

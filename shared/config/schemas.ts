@@ -84,6 +84,26 @@ export const environmentSchema = {
       pattern: '^[a-z][a-z0-9_-]{0,31}$',
       description: 'the name of a configured scope',
     },
+    TVM_SIGNING_CREDENTIALS: {
+      type: 'string',
+      enum: ['scoped', 'function'],
+      description: 'scoped (credentials from AssumeRole with the caller\'s session policy) or function (the function role\'s own credentials)',
+    },
+    TVM_SIGN_MAX_SKEW_SECONDS: {
+      type: 'string',
+      pattern: '^[0-9]{1,3}$',
+      description: 'a whole number of seconds from 30 to 900',
+    },
+    TVM_SIGN_MAX_URL_TTL_SECONDS: {
+      type: 'string',
+      pattern: '^[0-9]{1,5}$',
+      description: 'a whole number of seconds from 60 to 43200',
+    },
+    TVM_SIGN_EXTRA_HEADERS: {
+      type: 'string',
+      pattern: '^(x-oss-forbid-overwrite|x-oss-storage-class|x-oss-server-side-encryption)(,(x-oss-forbid-overwrite|x-oss-storage-class|x-oss-server-side-encryption))*$',
+      description: 'a comma-separated list of x-oss headers to accept besides the default ones, from x-oss-forbid-overwrite, x-oss-storage-class, x-oss-server-side-encryption',
+    },
     TVM_DURATION_SECONDS: {
       type: 'string',
       pattern: '^[0-9]{3,5}$',

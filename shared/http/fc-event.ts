@@ -71,7 +71,8 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Readonl
 /** The response for a refusal: its status, headers and the documented error body. */
 export function errorResponse(error: TvmError, requestId: string): HttpResponse {
   const body: ErrorBody = { StatusCode: error.status, ErrorCode: error.code, ErrorMessage: error.message, RequestId: requestId };
-  return jsonResponse(error.status, body, error.headers);
+  const extra = Object.entries(error.bodyFields).filter(([name]) => !(name in body));
+  return jsonResponse(error.status, { ...body, ...Object.fromEntries(extra) }, error.headers);
 }
 
 function eventObject(event: unknown): Record<string, unknown> {

@@ -18,6 +18,8 @@ export interface VendingService {
   readonly config: TvmConfig;
   readonly authenticate: Authenticator;
   readonly credentials: CredentialProvider;
+  /** The instance's clock, in ms. */
+  readonly now: () => number;
 }
 
 /** Options of {@link createVendingService}, for tests and the sandbox. */
@@ -28,18 +30,11 @@ export interface VendingServiceOptions {
   readonly now?: () => number;
 }
 
-/** Credentials for one authenticated caller, with what was decided on the way. */
-export interface CallerCredentials {
-  readonly identity: string;
-  readonly scope: SelectedScope;
-  readonly policy: BuiltPolicy;
-  readonly provided: ProvidedCredentials;
-}
-
 /** Builds the instance-wide service from a validated configuration. */
 export function createVendingService(config: TvmConfig, options: VendingServiceOptions = {}): VendingService {
   return {
     config,
+    now: options.now ?? Date.now,
     authenticate: createAuthenticator(config.jwt),
     credentials: new CredentialProvider({
       sts: options.sts ?? new StsClient({ endpoint: config.stsEndpoint }),
@@ -49,33 +44,67 @@ export function createVendingService(config: TvmConfig, options: VendingServiceO
   };
 }
 
+/** An authenticated caller, the scope it asked for and the session policy that scope gives it. */
+export interface AuthorizedCaller {
+  readonly identity: string;
+  readonly scope: SelectedScope;
+  readonly policy: BuiltPolicy;
+}
+
+/** Credentials for one authenticated caller, with what was decided on the way. */
+export interface CallerCredentials extends AuthorizedCaller {
+  readonly provided: ProvidedCredentials;
+}
+
 /**
- * Authenticates the invocation's caller and returns credentials limited to the requested scope.
+ * Authenticates the invocation's caller, picks the scope and builds its session policy.
  *
- * @throws {@link TvmError} for an unauthenticated caller, an unknown scope, an unsafe identity,
- *   a function without a role, or an STS failure that no cached entry can cover.
+ * @throws {@link TvmError} for an unauthenticated caller, an unknown scope or an unsafe identity.
  */
-export async function credentialsForCaller(service: VendingService, invocation: Invocation, requestedScope: string | undefined): Promise<CallerCredentials> {
+export async function authorizeCaller(service: VendingService, invocation: Invocation, requestedScope: string | undefined): Promise<AuthorizedCaller> {
   const { config } = service;
   const { identity } = await service.authenticate(invocation.request.headers['authorization']);
   invocation.log.identity = identity;
   const scope = selectScope(config.scopes, requestedScope, config.defaultScope);
   invocation.log.scope = scope.name;
   const policy = buildSessionPolicy({ bucket: config.bucket, scope: scope.definition, identity, identityClaim: config.jwt.identityClaim });
+  return { identity, scope, policy };
+}
+
+/**
+ * STS credentials limited to the caller's session policy, through the instance's cached,
+ * single-flight provider.
+ *
+ * @throws {@link TvmError} for a function without a role, or an STS failure that no cached
+ *   entry can cover.
+ */
+export async function scopedCredentials(service: VendingService, invocation: Invocation, caller: AuthorizedCaller): Promise<ProvidedCredentials> {
+  const { config } = service;
   const provided = await service.credentials.get(requireFunctionCredentials(invocation.functionCredentials), {
     roleArn: config.roleArn,
-    identity,
-    scope: scope.name,
-    policy: policy.json,
-    roleSessionName: roleSessionName(identity),
+    identity: caller.identity,
+    scope: caller.scope.name,
+    policy: caller.policy.json,
+    roleSessionName: roleSessionName(caller.identity),
     durationSeconds: config.durationSeconds,
   });
   invocation.log.cache = provided.cache;
   if (provided.stsRequestId) invocation.log.stsRequestId = provided.stsRequestId;
-  return { identity, scope, policy, provided };
+  return provided;
 }
 
-function requireFunctionCredentials(credentials: AccessCredentials | undefined): AccessCredentials {
+/** {@link authorizeCaller}, then {@link scopedCredentials}: what vend-token hands out. */
+export async function credentialsForCaller(service: VendingService, invocation: Invocation, requestedScope: string | undefined): Promise<CallerCredentials> {
+  const caller = await authorizeCaller(service, invocation, requestedScope);
+  return { ...caller, provided: await scopedCredentials(service, invocation, caller) };
+}
+
+/**
+ * The function role's own credentials from the FC context.
+ *
+ * @throws {@link TvmError} 500 `MissingFunctionCredentials` when the function has no role.
+ */
+export function requireFunctionCredentials(credentials: AccessCredentials | undefined): AccessCredentials {
   if (credentials === undefined) {
     throw new TvmError(500, 'MissingFunctionCredentials', 'The function has no role credentials. Attach a RAM role to the function (role in s.yaml).');
   }
