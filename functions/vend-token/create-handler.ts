@@ -17,6 +17,7 @@ export function createVendTokenHandler(environment: Environment, options: Vendin
     maxBodyBytes: MAX_TOKEN_REQUEST_BYTES,
     ...(options.logger ? { logger: options.logger } : {}),
     setup: () => createVendingService(loadConfig(environment), options),
+    cors: (service) => ({ allowedOrigins: service.config.corsAllowedOrigins, methods: ['GET', 'POST'] }),
     route: async (service, invocation) => {
       const { scope } = readTokenRequest(invocation.request);
       const result = await credentialsForCaller(service, invocation, scope);

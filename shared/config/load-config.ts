@@ -44,6 +44,8 @@ export interface TvmConfig {
   readonly defaultScope?: string;
   readonly durationSeconds: number;
   readonly signing: SigningSettings;
+  /** Web origins allowed to call from a browser; empty when browsers are not served, `*` for any. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /** How sign-request signs. */
@@ -112,6 +114,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     ...(defaultScope === undefined ? {} : { defaultScope }),
     durationSeconds,
     signing,
+    corsAllowedOrigins: settings.TVM_CORS_ALLOWED_ORIGINS?.split(',') ?? [],
   };
 }
 

@@ -84,6 +84,11 @@ export const environmentSchema = {
       pattern: '^[a-z][a-z0-9_-]{0,31}$',
       description: 'the name of a configured scope',
     },
+    TVM_CORS_ALLOWED_ORIGINS: {
+      type: 'string',
+      pattern: '^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(,https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)*)$',
+      description: 'the web origins allowed to call the functions from a browser, comma-separated, such as https://app.example.com (or * for any)',
+    },
     TVM_SIGNING_CREDENTIALS: {
       type: 'string',
       enum: ['scoped', 'function'],

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { TvmError, toTvmError } from '../errors';
 import { type Logger, type RequestLogFields, createLogger } from '../log';
 import type { AccessCredentials } from '../sts/sts-client';
+import { type CorsPolicy, preflightResponse, withCorsHeaders } from './cors';
 import { type FcContext, type HttpRequest, type HttpResponse, errorResponse, parseHttpEvent } from './fc-event';
 
 /** One invocation, as a route sees it. */
@@ -29,6 +30,8 @@ export interface FunctionHandlerOptions<App> {
   readonly maxBodyBytes: number;
   readonly setup: () => App;
   readonly route: Route<App>;
+  /** What browsers may do; without it, `OPTIONS` is refused like any other unserved method. */
+  readonly cors?: (app: App) => CorsPolicy;
   readonly logger?: Logger;
 }
 
@@ -51,18 +54,24 @@ export function createFunctionHandler<App>(options: FunctionHandlerOptions<App>)
     const started = performance.now();
     const requestId = typeof context.requestId === 'string' && context.requestId !== '' ? context.requestId : randomUUID();
     const log: RequestLogFields = { requestId, function: options.name };
+    const cors = app.ok ? options.cors?.(app.value) : undefined;
+    let request: HttpRequest | undefined;
     let response: HttpResponse;
     try {
       if (!app.ok) throw app.error;
-      const request = parseHttpEvent(event, options.maxBodyBytes);
+      request = parseHttpEvent(event, options.maxBodyBytes);
       log.method = request.method;
-      response = await options.route(app.value, { request, requestId, functionCredentials: readCredentials(context), log });
+      response =
+        request.method === 'OPTIONS' && cors !== undefined
+          ? preflightResponse(request, cors)
+          : await options.route(app.value, { request, requestId, functionCredentials: readCredentials(context), log });
     } catch (thrown) {
       const error = toTvmError(thrown);
       if (error.code === 'InternalError') logger.event('error', 'unexpected failure', describeCause(thrown, requestId));
       Object.assign(log, error.logFields, { errorCode: error.code });
       response = errorResponse(error, requestId);
     }
+    if (cors !== undefined) response = withCorsHeaders(response, request, cors);
     log.status = response.statusCode;
     log.durationMs = Math.round((performance.now() - started) * 10) / 10;
     logger.request(log);

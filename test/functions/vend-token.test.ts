@@ -269,6 +269,27 @@ describe('vend-token', () => {
     });
   });
 
+  describe('browsers', () => {
+    it('answers a preflight from an allowed origin, and lets it read the credentials', async () => {
+      const handler = handlerFor({ TVM_CORS_ALLOWED_ORIGINS: 'https://app.example.com' });
+      const preflight = await handler(httpEvent({ method: 'OPTIONS', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' } }), { requestId: 'p' });
+      expect(preflight.statusCode).toBe(204);
+      expect(preflight.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+      expect(preflight.headers['Access-Control-Allow-Headers']).toContain('Authorization');
+      const response = await vend(handler, 'ruth', { headers: { Origin: 'https://app.example.com' } });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+    });
+
+    it('gives other origins no CORS permission, and no origin any when none is configured', async () => {
+      const configured = handlerFor({ TVM_CORS_ALLOWED_ORIGINS: 'https://app.example.com' });
+      const foreign = await vend(configured, 'sam', { headers: { Origin: 'https://evil.example.com' } });
+      expect(foreign.headers['Access-Control-Allow-Origin']).toBeUndefined();
+      const unconfigured = await handlerFor()(httpEvent({ method: 'OPTIONS', headers: { Origin: 'https://app.example.com' } }), { requestId: 'o' });
+      expect(unconfigured.headers['Access-Control-Allow-Origin']).toBeUndefined();
+    });
+  });
+
   describe('configuration', () => {
     it('answers every request with 500 naming the bad variable, and logs it once', async () => {
       const lines: string[] = [];
