@@ -81,7 +81,7 @@ describe('s.yaml', () => {
 
   it('keeps the STS client deadline well inside the function timeout, and shares instances between requests', () => {
     for (const name of FUNCTIONS) {
-      const props = rendered.resources[name]?.props as { timeout: number; instanceConcurrency: number };
+      const props = rendered.resources[name]?.props as unknown as { timeout: number; instanceConcurrency: number };
       expect(props.timeout).toBeGreaterThanOrEqual(2 * 5);
       expect(props.instanceConcurrency).toBeGreaterThan(1);
     }
