@@ -8,7 +8,7 @@ import { type FcHttpHandler, createFunctionHandler } from '../../shared/http/fun
 import type { Logger } from '../../shared/log';
 import { signForCaller } from '../../shared/signing/sign-for-caller';
 import { MAX_SIGN_REQUEST_BYTES, readSignRequest } from '../../shared/signing/sign-request';
-import { signingResponse } from '../../shared/signing/signing-response';
+import { EXPIRATION_HEADER, SECURITY_TOKEN_HEADER, signingResponse } from '../../shared/signing/signing-response';
 import { type VendingServiceOptions, createVendingService } from '../../shared/vending/caller-credentials';
 
 /** Builds the sign-request handler for an environment; the sandbox and tests use it directly. */
@@ -18,6 +18,8 @@ export function createSignRequestHandler(environment: Environment, options: Vend
     maxBodyBytes: MAX_SIGN_REQUEST_BYTES,
     ...(options.logger ? { logger: options.logger } : {}),
     setup: () => createVendingService(loadConfig(environment), options),
+    // A browser app must be able to read the token (and its expiry) that goes with the signature.
+    cors: (service) => ({ allowedOrigins: service.config.corsAllowedOrigins, methods: ['POST'], exposeHeaders: [SECURITY_TOKEN_HEADER, EXPIRATION_HEADER] }),
     route: async (service, invocation) => {
       const request = readSignRequest(invocation.request);
       const signed = await signForCaller(service, invocation, request);

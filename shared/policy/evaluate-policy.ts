@@ -33,12 +33,12 @@ export function wildcardMatch(pattern: string, value: string): boolean {
   let star = -1;
   let resume = 0;
   while (v < value.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === value[v])) {
-      p++;
-      v++;
-    } else if (p < pattern.length && pattern[p] === '*') {
+    if (p < pattern.length && pattern[p] === '*') {
       star = p++;
       resume = v;
+    } else if (p < pattern.length && (pattern[p] === '?' || pattern[p] === value[v])) {
+      p++;
+      v++;
     } else if (star !== -1) {
       p = star + 1;
       v = ++resume;

@@ -121,6 +121,9 @@ const RESPONSE_OVERRIDES = [
 ];
 
 function operationOf(content: StringToSign): Operation {
+  if (content.date.kind === 'date' && content.subresources.some(([name]) => name === 'security-token')) {
+    throw refused('SubResourceNotAllowed', 'A request signed in its Authorization header carries its security token as the x-oss-security-token header, not as the security-token sub-resource.');
+  }
   const subresources = content.subresources.filter(([name]) => name !== 'security-token');
   const names = subresources.map(([name]) => name);
   const value = (name: string): string | undefined => subresources.find(([candidate]) => candidate === name)?.[1];

@@ -3,8 +3,10 @@
  * the caller's session policy, get the signing credentials (scoped or the function's own), bind
  * their security token into the content and sign it.
  */
+import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
 import { type VendingService, authorizeCaller, requireFunctionCredentials, scopedCredentials } from '../vending/caller-credentials';
+import { isoSeconds } from '../vending/credentials-response';
 import { authorizeStringToSign } from './authorize-signing';
 import { ossV1Authorization } from './oss-signature';
 import { bindSecurityToken } from './security-token';
@@ -35,17 +37,22 @@ export async function signForCaller(service: VendingService, invocation: Invocat
   const { config } = service;
   const caller = await authorizeCaller(service, invocation, request.scope);
   const parsed = parseStringToSign(request.stringToSign);
+  const now = service.now();
   const { operation } = authorizeStringToSign(parsed, {
     bucket: config.bucket,
     prefix: caller.policy.prefix,
     policy: caller.policy.document,
-    now: service.now(),
+    now,
     maxSkewSeconds: config.signing.maxSkewSeconds,
     maxUrlTtlSeconds: config.signing.maxUrlTtlSeconds,
     extraHeaders: config.signing.extraHeaders,
   });
   invocation.log.operation = operation;
-  const scoped = config.signing.credentials === 'scoped' ? (await scopedCredentials(service, invocation, caller)).credentials : undefined;
+  const urlExpires = parsed.date.kind === 'expires' ? parsed.date.time : undefined;
+  const scoped = config.signing.credentials === 'scoped' ? (await scopedCredentials(service, invocation, caller, (urlExpires ?? now) - now)).credentials : undefined;
+  if (scoped !== undefined && urlExpires !== undefined && urlExpires > scoped.expiration.getTime()) {
+    throw new TvmError(403, 'DateOutOfRange', `A presigned URL may not outlive the credentials that sign it; choose an Expires no later than ${isoSeconds(scoped.expiration)}.`);
+  }
   const credentials = scoped ?? requireFunctionCredentials(invocation.functionCredentials);
   const signedString = bindSecurityToken(request.stringToSign, parsed, credentials.securityToken);
   return {

@@ -25,11 +25,11 @@ export function readSignRequest(request: HttpRequest): SignRequest {
   }
   const fromQuery = request.query['scope'] || undefined;
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const text = utf8(request.body);
-  if (contentType === 'application/json') return jsonRequest(text, fromQuery);
-  if (contentType !== '' && contentType !== 'text/plain') {
+  if (contentType !== '' && contentType !== 'text/plain' && contentType !== 'application/json') {
     throw new TvmError(415, 'UnsupportedMediaType', 'Send the string to sign as text/plain, or as application/json {"stringToSign": "..."}.');
   }
+  const text = utf8(request.body);
+  if (contentType === 'application/json') return jsonRequest(text, fromQuery);
   return { mode: 'text', stringToSign: text, ...(fromQuery === undefined ? {} : { scope: fromQuery }) };
 }
 

@@ -4,6 +4,9 @@ import { isoSeconds } from '../vending/credentials-response';
 import type { SignedContent } from './sign-for-caller';
 import type { SignRequest } from './sign-request';
 
+/** The response header that carries the security token the app must send with the signed request. */
+export const SECURITY_TOKEN_HEADER = 'x-oss-security-token';
+
 /** The response header that carries the signing credentials' expiry in text mode. */
 export const EXPIRATION_HEADER = 'x-tvm-credentials-expiration';
 
@@ -28,7 +31,7 @@ export function signingResponse(mode: SignRequest['mode'], signed: SignedContent
     headers: {
       'Content-Type': 'text/plain; charset=utf-8',
       'Cache-Control': 'no-store',
-      ...(signed.securityToken === undefined ? {} : { 'x-oss-security-token': signed.securityToken }),
+      ...(signed.securityToken === undefined ? {} : { [SECURITY_TOKEN_HEADER]: signed.securityToken }),
       ...(expiration === undefined ? {} : { [EXPIRATION_HEADER]: expiration }),
     },
     body: signed.authorization,

@@ -61,25 +61,21 @@ export function parseStringToSign(content: string): StringToSign {
   }
   if (!CONTENT_MD5.test(contentMd5)) throw malformed('its Content-MD5 line is neither empty nor 24 base64 characters');
   if (!CONTENT_TYPE.test(contentType)) throw malformed('its Content-Type line is not a printable ASCII value of at most 256 characters');
-  return {
-    verb: verb as SignableVerb,
-    contentMd5,
-    contentType,
-    date: parseDateLine(dateLine),
-    headers: parseHeaders(lines.slice(4, -1)),
-    ...parseResource(resource),
-  };
+  const date = parseDateLine(dateLine);
+  // The resource line before the header lines, so a trailing line feed is named as such.
+  const target = parseResource(resource);
+  return { verb: verb as SignableVerb, contentMd5, contentType, date, headers: parseHeaders(lines.slice(4, -1)), ...target };
 }
 
 /** Parses an RFC 1123 GMT date such as `Wed, 27 Nov 2024 06:40:30 GMT`; undefined when it is not one. */
 export function parseRfc1123(text: string): number | undefined {
   const match = RFC1123.exec(text);
   if (match === null) return undefined;
-  const [, weekday, day, month, year, hours, minutes, seconds] = match;
+  const [, , day, month, year, hours, minutes, seconds] = match;
   const time = Date.UTC(Number(year), MONTHS.indexOf(month ?? ''), Number(day), Number(hours), Number(minutes), Number(seconds));
-  const date = new Date(time);
-  const valid = date.getUTCDate() === Number(day) && Number(hours) < 24 && Number(minutes) < 60 && Number(seconds) < 60;
-  return valid && date.toUTCString().startsWith(weekday ?? '') ? time : undefined;
+  // The round trip refuses what Date.UTC would silently repair: Feb 30, 24:00:00, :60, a wrong
+  // weekday, and years 0000-0099 (which Date.UTC maps to 1900-1999).
+  return new Date(time).toUTCString() === text ? time : undefined;
 }
 
 function parseDateLine(line: string): StringToSign['date'] {

