@@ -42,7 +42,8 @@ export interface PolicyRequest {
   readonly identityClaim: string;
 }
 
-const OBJECT_ACTIONS: Readonly<Record<Exclude<ScopeAction, 'list'>, readonly string[]>> = {
+/** The object actions each scope action grants. */
+export const OBJECT_ACTIONS: Readonly<Record<Exclude<ScopeAction, 'list'>, readonly string[]>> = {
   read: ['oss:GetObject'],
   write: ['oss:PutObject', 'oss:AbortMultipartUpload', 'oss:ListParts'],
   delete: ['oss:DeleteObject'],
