@@ -14,6 +14,8 @@ export interface CredentialsBody {
   Region: string;
   Endpoint: string;
   Scope: string;
+  /** What the credentials allow under `Prefix`: `read`, `write`, `delete`, `list`. */
+  Actions: readonly string[];
   Prefix: string;
   ServerTime: string;
 }
@@ -36,6 +38,7 @@ export function credentialsResponse(result: CallerCredentials, bucket: string, r
     Region: region,
     Endpoint: `https://oss-${region}.aliyuncs.com`,
     Scope: result.scope.name,
+    Actions: result.scope.definition.actions,
     Prefix: result.policy.prefix,
     ServerTime: isoSeconds(now),
   };

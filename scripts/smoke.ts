@@ -1,0 +1,18 @@
+/**
+ * `npm run smoke`: checks a deployed oss-tvm end to end, as an app uses it. See `--help`, and
+ * scripts/smoke/ for the pieces.
+ */
+import { SMOKE_EXIT_CODES, parseSmokeCommand } from './smoke/options';
+import { runSmokeSteps } from './smoke/runner';
+import { smokeSteps } from './smoke/steps';
+
+const command = parseSmokeCommand(process.argv.slice(2), process.env);
+if (command.kind === 'help') {
+  console.log(command.usage);
+} else if (command.kind === 'usage-error') {
+  console.error(command.message);
+  process.exitCode = SMOKE_EXIT_CODES.usageError;
+} else {
+  const result = await runSmokeSteps(smokeSteps(command.options), { writeLine: (line) => console.log(line), secrets: [command.options.token] });
+  process.exitCode = result.passed ? SMOKE_EXIT_CODES.passed : SMOKE_EXIT_CODES.stepFailed;
+}

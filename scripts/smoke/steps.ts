@@ -1,0 +1,179 @@
+/** The eight steps of `npm run smoke`, in order, as an app would take them. */
+import { describeRequestError, ossErrorCode, parseJsonBody } from './describe-failure';
+import { type SmokeOptions, functionUrl } from './options';
+import { type OssClient, createOssClient } from './oss-client';
+import { objectUrl } from './oss-endpoint';
+import { type SmokeStep, StepFailure } from './runner';
+import { type SmokeObjectKeys, checkSignReply, putStringToSign, signedPutRequest, smokeObjectContent, smokeObjectKeys } from './smoke-objects';
+import { type VendedCredentials, checkVendTokenResponse } from './vend-token-response';
+
+/** The limit for each request of a step, in milliseconds. */
+export const SMOKE_REQUEST_TIMEOUT_MS = 15_000;
+
+const SIGNED_CONTENT_TYPE = 'text/plain';
+const DELETE_DENIED_HINT = 'vend-token said the scope grants delete, but OSS refused it: check the app role\'s permission policy';
+
+interface Session {
+  readonly credentials: VendedCredentials;
+  /** Whether the scope grants delete; without it the objects stay, under fixed keys. */
+  readonly canDelete: boolean;
+  readonly endpoint: string;
+  readonly keys: SmokeObjectKeys;
+  readonly oss: OssClient;
+}
+
+interface SignedPut {
+  readonly date: Date;
+  readonly authorization: string;
+  readonly securityToken: string;
+}
+
+/**
+ * The smoke test's steps: (1) vend-token, (2) put, (3) get, (4) delete under the vended prefix with
+ * ali-oss, (5) a put outside the prefix that OSS must deny, (6) sign-request signs a PUT, (7) that
+ * PUT is sent to OSS with `fetch`, (8) its object is deleted. Each step needs the ones before it.
+ */
+export function smokeSteps(options: SmokeOptions): SmokeStep[] {
+  let session: Session | undefined;
+  let signedPut: SignedPut | undefined;
+  const current = (): Session => session ?? failed('needs the credentials of the vend-token step');
+  const signed = (): SignedPut => signedPut ?? failed('needs the signature of the sign-request step');
+  const send = async (url: string, init: RequestInit): Promise<{ response: Response; body: string }> => {
+    try {
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(SMOKE_REQUEST_TIMEOUT_MS) });
+      return { response, body: await response.text() };
+    } catch (error) {
+      return failed(`${init.method ?? 'GET'} ${new URL(url).origin}: ${describeRequestError(error)}`);
+    }
+  };
+  const oss = async <T>(description: string, operation: (client: OssClient) => Promise<T>, hintWhenDenied = ''): Promise<T> => {
+    try {
+      return await operation(current().oss);
+    } catch (error) {
+      const hint = hintWhenDenied && isAccessDenied(error) ? `; ${hintWhenDenied}` : '';
+      return failed(`${description}: ${describeRequestError(error)}${hint}`);
+    }
+  };
+
+  return [
+    {
+      name: 'vend-token',
+      run: async ({ markSecret }) => {
+        const { response, body } = await send(functionUrl(options.vendTokenUrl, options.scope), { method: 'GET', headers: { Authorization: `Bearer ${options.token}` } });
+        const now = new Date();
+        const check = checkVendTokenResponse(response.status, parseJsonBody(body), now);
+        if (!check.ok) return failed(check.reason);
+        const { credentials } = check;
+        markSecret(credentials.AccessKeySecret);
+        markSecret(credentials.SecurityToken);
+        const endpoint = options.ossEndpoint ?? credentials.Endpoint;
+        const canDelete = credentials.Actions?.includes('delete') ?? true;
+        session = { credentials, endpoint, canDelete, keys: smokeObjectKeys(credentials.Prefix, now, canDelete), oss: createOssClient(credentials, endpoint, SMOKE_REQUEST_TIMEOUT_MS) };
+        const endpointNote = options.ossEndpoint ? `${endpoint} (instead of ${credentials.Endpoint})` : endpoint;
+        return `HTTP 200, bucket ${credentials.Bucket} in ${credentials.Region}, prefix ${credentials.Prefix}${credentials.Scope ? ` (scope ${credentials.Scope})` : ''}, expires ${credentials.Expiration}, endpoint ${endpointNote}`;
+      },
+    },
+    {
+      name: 'put',
+      run: async () => {
+        const { keys, endpoint } = current();
+        const content = smokeObjectContent(keys.inside);
+        const { res } = await oss(`${keys.inside} at ${endpoint}`, (client) => client.put(keys.inside, content, { mime: 'text/plain' }));
+        return `${keys.inside} (${content.length} bytes): HTTP ${res.status}`;
+      },
+    },
+    {
+      name: 'get',
+      run: async () => {
+        const { keys } = current();
+        const expected = smokeObjectContent(keys.inside);
+        const { content } = await oss(keys.inside, (client) => client.get(keys.inside));
+        if (!expected.equals(content)) return failed(`${keys.inside}: got ${content.length} bytes that differ from the ${expected.length} put`);
+        return `${keys.inside}: ${content.length} bytes, identical to what was put`;
+      },
+    },
+    {
+      name: 'delete',
+      run: async () => {
+        const { keys, canDelete, credentials } = current();
+        if (!canDelete) return keptBecauseNoDelete(keys.inside, credentials);
+        const { res } = await oss(keys.inside, (client) => client.delete(keys.inside), DELETE_DENIED_HINT);
+        return `${keys.inside}: HTTP ${res.status}`;
+      },
+    },
+    {
+      name: 'put outside prefix',
+      run: async () => {
+        const { keys, credentials, oss: client } = current();
+        try {
+          await client.put(keys.outside, smokeObjectContent(keys.outside), { mime: 'text/plain' });
+        } catch (error) {
+          if (isAccessDenied(error)) return `${keys.outside}: denied with HTTP 403 AccessDenied, as it should be`;
+          return failed(`${keys.outside}: expected HTTP 403 AccessDenied, got ${describeRequestError(error)}`);
+        }
+        const cleanup = await client.delete(keys.outside).then(() => 'deleted it again', (error: unknown) => `could not delete it: ${describeRequestError(error)}`);
+        return failed(`${keys.outside} was written although it is outside ${credentials.Prefix}: the credentials reach too far (${cleanup})`);
+      },
+    },
+    {
+      name: 'sign-request',
+      run: async ({ markSecret }) => {
+        const { keys, credentials } = current();
+        const date = new Date();
+        const content = putStringToSign({ bucket: credentials.Bucket, key: keys.signed, contentType: SIGNED_CONTENT_TYPE, date });
+        const { response, body } = await send(functionUrl(options.signRequestUrl, options.scope), {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'text/plain' },
+          body: content,
+        });
+        const check = checkSignReply(response.status, response.headers, body);
+        if (!check.ok) return failed(check.reason);
+        markSecret(check.authorization);
+        markSecret(check.authorization.slice(check.authorization.lastIndexOf(':') + 1));
+        markSecret(check.securityToken);
+        signedPut = { date, authorization: check.authorization, securityToken: check.securityToken };
+        const expiry = check.credentialsExpiration ? `, signing credentials expire ${check.credentialsExpiration}` : '';
+        return `HTTP 200, signed PUT /${credentials.Bucket}/${keys.signed}, x-oss-security-token header present${expiry}`;
+      },
+    },
+    {
+      name: 'signed put',
+      run: async () => {
+        const { keys, credentials, endpoint } = current();
+        const { date, authorization, securityToken } = signed();
+        const body = smokeObjectContent(keys.signed);
+        const url = objectUrl(endpoint, credentials.Bucket, keys.signed);
+        const request = signedPutRequest({ url, date, contentType: SIGNED_CONTENT_TYPE, authorization, securityToken, body });
+        const { response, body: answer } = await send(request.url, request.init);
+        if (response.status !== 200) {
+          const code = ossErrorCode(answer);
+          const requestId = response.headers.get('x-oss-request-id');
+          return failed(`${keys.signed}: HTTP ${response.status}${code ? ` ${code}` : ''}${requestId ? ` (request ${requestId})` : ''}`);
+        }
+        return `${keys.signed} (${body.length} bytes) to ${new URL(url).origin}: HTTP 200`;
+      },
+    },
+    {
+      name: 'delete signed put',
+      run: async () => {
+        const { keys, canDelete, credentials } = current();
+        if (!canDelete) return keptBecauseNoDelete(keys.signed, credentials);
+        const { res } = await oss(keys.signed, (client) => client.delete(keys.signed), DELETE_DENIED_HINT);
+        return `${keys.signed}: HTTP ${res.status}`;
+      },
+    },
+  ];
+}
+
+function keptBecauseNoDelete(key: string, credentials: VendedCredentials): string {
+  return `skipped: scope ${credentials.Scope ?? ''} grants no delete, so ${key} stays (the next run overwrites it)`;
+}
+
+function failed(reason: string): never {
+  throw new StepFailure(reason);
+}
+
+function isAccessDenied(error: unknown): boolean {
+  const { status, code } = (error ?? {}) as { status?: unknown; code?: unknown };
+  return status === 403 && code === 'AccessDenied';
+}
