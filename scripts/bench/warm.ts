@@ -1,0 +1,128 @@
+/**
+ * Warm throughput and latency over loopback HTTP: autocannon (in this process) against a server in
+ * a child process, 50 connections, `durationSeconds` each, after a warm-up that fills the credential
+ * cache. Each function's requests per second are divided by those of a bare node:http server
+ * measured in the same run (before and after the functions; their mean is the baseline).
+ */
+import { createRequire } from 'node:module';
+import { createDemoIssuer } from '../../local/demo-issuer';
+import { StsEmulator } from '../../local/sts-emulator';
+import {
+  AUDIENCE, type BenchRequest, type FunctionName, ISSUER, functionRequest, functionSettings, nextMessage, rfc1123, round, spawnTsxChild, stopChild,
+} from './common';
+import type { Bundle } from './cold-start';
+
+/** The part of autocannon 8's API used here (it ships no types). */
+interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: { method: string; headers: Record<string, string>; body?: string }[];
+}
+interface AutocannonResult {
+  duration: number;
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: AutocannonOptions) => Promise<AutocannonResult>;
+
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export const CONNECTIONS = 50;
+/** Identities whose tokens the load cycles through: each is a cache hit after the warm-up. */
+const IDENTITIES = 8;
+
+export interface WarmRow {
+  label: string;
+  function?: FunctionName;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  /** requestsPerSecond divided by the bare server's (the mean of its two runs). */
+  ratio?: number;
+}
+
+export interface WarmResult {
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  identities: number;
+  baselineRequestsPerSecond: number;
+  rows: WarmRow[];
+}
+
+export async function measureWarm(bundles: Bundle[], durationSeconds: number, log: (line: string) => void): Promise<WarmResult> {
+  const sts = await StsEmulator.start({ latencyMs: 0 });
+  try {
+    const issuer = await createDemoIssuer(ISSUER, AUDIENCE);
+    const credentials = sts.createFunctionCredentials();
+    const settings = functionSettings({ url: sts.url, roleArn: sts.defaultRoleArn }, issuer);
+    const subjects = Array.from({ length: IDENTITIES }, (_, index) => `user-${index}`);
+    const tokens = await Promise.all(subjects.map((subject) => issuer.issue(subject, 24 * 3600)));
+    const requestsOf = (name: FunctionName | 'bare'): BenchRequest[] => {
+      const date = rfc1123();
+      return subjects.map((subject, index) => functionRequest(name === 'bare' ? 'vend-token' : name, tokens[index] as string, subject, date));
+    };
+    const warmupSeconds = Math.max(1, Math.min(3, Math.round(durationSeconds / 5)));
+    const bundleOf = (name: FunctionName): Bundle => {
+      const bundle = bundles.find((candidate) => candidate.name === name);
+      if (!bundle) throw new Error(`no bundle for ${name}`);
+      return bundle;
+    };
+
+    const run = async (label: string, name: FunctionName | 'bare'): Promise<WarmRow> => {
+      const args = name === 'bare' ? ['bare'] : [name, bundleOf(name).file];
+      const child = spawnTsxChild('warm-server.ts', args, name === 'bare' ? {} : { ...settings, BENCH_FUNCTION_CREDENTIALS: JSON.stringify(credentials) });
+      try {
+        const { port } = await nextMessage<{ type: 'ready'; port: number }>(child, 'ready');
+        const url = `http://127.0.0.1:${port}/`;
+        const requests = requestsOf(name);
+        // Fill the credential cache: one request per identity, each must succeed.
+        for (const request of requests) {
+          const response = await fetch(url, { method: request.method, headers: request.headers, ...(request.body === undefined ? {} : { body: request.body }) });
+          const text = await response.text();
+          if (response.status !== 200) throw new Error(`${label}: warm-up request answered ${response.status}: ${text.slice(0, 200)}`);
+        }
+        await autocannon({ url, connections: CONNECTIONS, duration: warmupSeconds, requests });
+        const result = await autocannon({ url, connections: CONNECTIONS, duration: durationSeconds, requests });
+        const row: WarmRow = {
+          label,
+          ...(name === 'bare' ? {} : { function: name }),
+          requestsPerSecond: round(result.requests.total / result.duration, 0),
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          requests: result.requests.total,
+          non2xx: result.non2xx,
+          errors: result.errors + result.timeouts,
+        };
+        log(`  warm: ${label}: ${row.requestsPerSecond} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${row.non2xx + row.errors > 0 ? `, ${row.non2xx} non-2xx, ${row.errors} errors` : ''}`);
+        return row;
+      } finally {
+        await stopChild(child);
+      }
+    };
+
+    const bareBefore = await run('bare node:http (before)', 'bare');
+    const functionRows: WarmRow[] = [];
+    for (const name of ['vend-token', 'sign-request'] as const) functionRows.push(await run(name, name));
+    const bareAfter = await run('bare node:http (after)', 'bare');
+    const baseline = (bareBefore.requestsPerSecond + bareAfter.requestsPerSecond) / 2;
+    for (const row of functionRows) row.ratio = round(row.requestsPerSecond / baseline, 3);
+    return {
+      connections: CONNECTIONS,
+      durationSeconds,
+      warmupSeconds,
+      identities: IDENTITIES,
+      baselineRequestsPerSecond: round(baseline, 0),
+      rows: [bareBefore, ...functionRows, bareAfter],
+    };
+  } finally {
+    await sts.close();
+  }
+}
