@@ -3,7 +3,7 @@
  * algorithms and keys. The identity comes only from the verified claims.
  */
 import { type FetchImplementation, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, createHash } from 'node:crypto';
 import type { JwtSettings } from '../config/load-config';
 import { TvmError } from '../errors';
 import { requireSafeIdentity } from '../policy/identity';
@@ -20,12 +20,15 @@ export interface VerifiedCaller {
 export type Authenticator = (authorization: string | undefined) => Promise<VerifiedCaller>;
 
 const MAX_TOKEN_LENGTH = 8192;
+const MAX_REMEMBERED_TOKENS = 10_000;
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
 
 /**
  * Creates the authenticator for the configured issuer. A JWKS is fetched on first use and cached
- * by jose.
+ * by jose. A token that verified is remembered (by its SHA-256, at most 10,000 of them) until it
+ * expires, so an app's repeated calls with the same token skip the signature check; anything
+ * else about it was already checked and cannot change but with time.
  *
  * @example
  * ```ts
@@ -42,8 +45,13 @@ export function createAuthenticator(settings: JwtSettings): Authenticator {
     clockTolerance: settings.clockToleranceSeconds,
     requiredClaims: ['iss', 'aud', 'exp', settings.identityClaim],
   };
+  const verified = new Map<string, { caller: VerifiedCaller; validUntilMs: number }>();
   return async (authorization) => {
     const token = bearerToken(authorization);
+    const fingerprint = createHash('sha256').update(token).digest('base64url');
+    const known = verified.get(fingerprint);
+    if (known !== undefined && Date.now() < known.validUntilMs) return known.caller;
+    verified.delete(fingerprint);
     let claims: JWTPayload;
     try {
       ({ payload: claims } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
@@ -52,8 +60,18 @@ export function createAuthenticator(settings: JwtSettings): Authenticator {
     }
     const identity = claims[settings.identityClaim];
     if (typeof identity !== 'string') throw invalidToken(`The token's "${settings.identityClaim}" claim is not a string.`);
-    return { identity: requireSafeIdentity(identity, settings.identityClaim), claims };
+    const caller = { identity: requireSafeIdentity(identity, settings.identityClaim), claims };
+    remember(verified, fingerprint, caller, ((claims.exp ?? 0) + settings.clockToleranceSeconds) * 1000);
+    return caller;
   };
+}
+
+function remember(verified: Map<string, { caller: VerifiedCaller; validUntilMs: number }>, fingerprint: string, caller: VerifiedCaller, validUntilMs: number): void {
+  verified.set(fingerprint, { caller, validUntilMs });
+  if (verified.size > MAX_REMEMBERED_TOKENS) {
+    const oldest = verified.keys().next().value;
+    if (oldest !== undefined) verified.delete(oldest);
+  }
 }
 
 function verificationKey(settings: JwtSettings): KeyObject | Uint8Array | JWTVerifyGetKey {

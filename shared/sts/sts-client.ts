@@ -1,10 +1,11 @@
 /**
- * A small STS client: one RPC-signed AssumeRole request over `fetch`, with a per-attempt timeout,
+ * A small STS client: one RPC-signed AssumeRole request over node:http(s), with a per-attempt timeout,
  * capped exponential backoff with full jitter for throttling, 5xx and network errors, and a total
  * deadline. Failures become {@link TvmError}s with stable codes; the upstream body never leaves.
  */
 import { randomUUID } from 'node:crypto';
 import { TvmError } from '../errors';
+import { AnswerTooLarge, type HttpAnswer, postForm } from './http-post';
 import { formEncode, rpcSignature } from './rpc-signature';
 
 /** Credentials that sign the AssumeRole call: the function role's, from the FC context. */
@@ -110,14 +111,14 @@ export class StsClient implements AssumeRoleClient {
   }
 
   private async attempt(caller: AccessCredentials, input: AssumeRoleInput, timeoutMs: number): Promise<AssumeRoleResult> {
-    const response = await fetch(`${this.options.endpoint}/`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: signedBody(caller, input),
-      signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
-    });
-    const text = await readLimited(response);
-    return interpret(response.status, response.headers.get('content-type') ?? '', text);
+    let answer: HttpAnswer;
+    try {
+      answer = await postForm(`${this.options.endpoint}/`, signedBody(caller, input), timeoutMs, MAX_RESPONSE_BYTES);
+    } catch (error) {
+      if (error instanceof AnswerTooLarge) throw new TvmError(502, 'StsInvalidResponse', 'STS sent an answer that is too large.');
+      throw error;
+    }
+    return interpret(answer.status, answer.contentType, answer.body);
   }
 }
 
@@ -139,17 +140,6 @@ function signedBody(caller: AccessCredentials, input: AssumeRoleInput): string {
   if (caller.securityToken) parameters['SecurityToken'] = caller.securityToken;
   parameters['Signature'] = rpcSignature('POST', parameters, caller.accessKeySecret);
   return formEncode(parameters);
-}
-
-async function readLimited(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_RESPONSE_BYTES) {
-    await response.body?.cancel();
-    throw new TvmError(502, 'StsInvalidResponse', 'STS sent an answer that is too large.');
-  }
-  const text = await response.text();
-  if (text.length > MAX_RESPONSE_BYTES) throw new TvmError(502, 'StsInvalidResponse', 'STS sent an answer that is too large.');
-  return text;
 }
 
 function interpret(status: number, contentType: string, text: string): AssumeRoleResult {

@@ -1,0 +1,73 @@
+/**
+ * One form POST over node:http or node:https, for the STS client. Not `fetch`: Node loads its
+ * fetch implementation on first use, which costs a cold start tens of milliseconds; node:http is
+ * already in the process. Connections are kept alive between invocations of a warm instance.
+ */
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+/** An HTTP answer: status, content type and body text. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Thrown when the answer's body is larger than allowed. */
+export class AnswerTooLarge extends Error {
+  override readonly name = 'AnswerTooLarge';
+}
+
+const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
+
+/**
+ * POSTs `body` as `application/x-www-form-urlencoded` to `url` and resolves with the answer.
+ *
+ * @throws the network error, a `TimeoutError` DOMException when `timeoutMs` passes first, or
+ *   {@link AnswerTooLarge} when the body exceeds `maxBytes`.
+ */
+export function postForm(url: string, body: string, timeoutMs: number, maxBytes: number): Promise<HttpAnswer> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+  return new Promise((resolve, reject) => {
+    const fail = (error: unknown): void => reject(signal.aborted ? signal.reason : error);
+    const request = (secure ? httpsRequest : httpRequest)(
+      target,
+      {
+        method: 'POST',
+        agent: agents[secure ? 'https:' : 'http:'],
+        signal,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body), Accept: 'application/json' },
+      },
+      (response) => readAnswer(response, maxBytes).then(resolve, fail),
+    );
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
+function readAnswer(response: IncomingMessage, maxBytes: number): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(response.headers['content-length'] ?? '0');
+    if (declared > maxBytes) {
+      response.destroy();
+      reject(new AnswerTooLarge('the answer is too large'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        response.destroy();
+        reject(new AnswerTooLarge('the answer is too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString('utf8') }));
+    response.on('error', reject);
+    response.on('aborted', () => reject(new Error('the answer was cut off')));
+  });
+}
