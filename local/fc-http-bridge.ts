@@ -56,8 +56,9 @@ export async function invokeOverHttp(handler: EventHandler, request: IncomingMes
   }
   const requestId = `1-${randomUUID()}`;
   const result = await handler(toHttpEvent(request, path, body, requestId), context(requestId));
-  response.writeHead(result.statusCode, { ...result.headers, 'x-fc-request-id': requestId });
-  response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  const payload = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  response.writeHead(result.statusCode, { ...result.headers, 'Content-Length': payload.length, 'x-fc-request-id': requestId });
+  response.end(payload);
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
