@@ -118,6 +118,9 @@ function decodeBody(raw: Record<string, unknown>, maxBodyBytes: number): Buffer 
   if (estimated > maxBodyBytes + 2) throw tooLarge(maxBodyBytes);
   if (base64 && !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw malformed('The request body is not valid base64.');
   const decoded = base64 ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  // Buffer.from is lenient: it drops a dangling character and ignores wrong padding and stray
+  // bits. Only canonical (padded, RFC 4648) base64 is a body; it is all FC sends.
+  if (base64 && decoded.toString('base64') !== body) throw malformed('The request body is not valid base64.');
   if (decoded.length > maxBodyBytes) throw tooLarge(maxBodyBytes);
   return decoded;
 }

@@ -30,7 +30,7 @@ export interface FunctionHandlerOptions<App> {
   readonly maxBodyBytes: number;
   readonly setup: () => App;
   readonly route: Route<App>;
-  /** What browsers may do; without it, `OPTIONS` is refused like any other unserved method. */
+  /** What browsers may do; with it, `OPTIONS` is answered as a preflight (granting only allowed origins). */
   readonly cors?: (app: App) => CorsPolicy;
   readonly logger?: Logger;
 }

@@ -22,7 +22,7 @@ export function readTokenRequest(request: HttpRequest): TokenRequest {
     throw new TvmError(405, 'MethodNotAllowed', `Use GET or POST, not ${request.method}.`, { headers: { Allow: 'GET, POST, OPTIONS' } });
   }
   const fromQuery = request.query['scope'] || undefined;
-  const fromBody = request.method === 'POST' ? scopeFromBody(request) : undefined;
+  const fromBody = (request.method === 'POST' ? scopeFromBody(request) : undefined) || undefined;
   if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
     throw new TvmError(400, 'MalformedRequest', 'The scope is given twice, with different values.');
   }

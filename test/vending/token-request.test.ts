@@ -33,6 +33,11 @@ describe('readTokenRequest', () => {
     expect(readTokenRequest(input)).toEqual({ scope: 'shared' });
   });
 
+  it('treats an empty scope in a JSON body as none, like an empty query scope', () => {
+    const input = request({ method: 'POST', query: { scope: 'shared' }, headers: { 'content-type': 'application/json' }, text: '{"scope":""}' });
+    expect(readTokenRequest(input)).toEqual({ scope: 'shared' });
+  });
+
   it('accepts the same scope in query and body, and refuses different ones', () => {
     const both = (body: string) => request({ method: 'POST', query: { scope: 'a' }, headers: { 'content-type': 'application/json' }, text: body });
     expect(readTokenRequest(both('{"scope":"a"}'))).toEqual({ scope: 'a' });
