@@ -8,11 +8,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSignRequestHandler } from '../functions/sign-request/create-handler';
 import { createVendTokenHandler } from '../functions/vend-token/create-handler';
-import type { Environment } from '../shared/config/load-config';
+import { type Environment, loadConfig } from '../shared/config/load-config';
+import { appRolePermissionPolicy } from '../shared/policy/role-policies';
 import type { FcContext } from '../shared/http/fc-event';
 import type { Logger } from '../shared/log';
 import { type DemoIssuer, createDemoIssuer } from './demo-issuer';
 import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
+import { OssEmulator, credentialsFromSts } from './oss-emulator';
 import { StsEmulator } from './sts-emulator';
 import { listen } from './listen';
 
@@ -34,6 +36,8 @@ export interface Sandbox {
   readonly issuer: DemoIssuer;
   /** The STS emulator, absent when the sandbox talks to real STS. */
   readonly sts?: StsEmulator;
+  /** The OSS emulator, beside the STS emulator, authorizing with the app role policy of the scopes. */
+  readonly oss?: OssEmulator;
   /** The TVM_* settings the functions run with. */
   readonly settings: Readonly<Record<string, string>>;
   close(): Promise<void>;
@@ -53,6 +57,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   const issuer = await createDemoIssuer(`${url}/issuer`, SANDBOX_AUDIENCE);
   const settings = sandboxSettings(environment, url, sts);
+  const oss = sts ? await startOss(sts, host, settings) : undefined;
+  if (oss) settings['TVM_OSS_ENDPOINT'] = oss.url;
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
   const context = (requestId: string): FcContext => ({ requestId, credentials: functionCredentials, region });
@@ -81,10 +87,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     functionUrls: Object.fromEntries(Object.keys(handlers).map((name) => [name, `${url}/${name}`])),
     issuer,
     ...(sts ? { sts } : {}),
+    ...(oss ? { oss } : {}),
     settings,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await oss?.close();
       await sts?.close();
     },
   };
@@ -103,6 +111,28 @@ function sandboxSettings(environment: Environment, url: string, sts: StsEmulator
     if (name.startsWith('TVM_') && value) settings[name] = value;
   }
   return settings;
+}
+
+/**
+ * The sandbox OSS: its buckets, the STS emulator's credentials, and for the sandbox's app role the
+ * permission policy `npm run ram-policies` prints for these scopes (so OSS enforces what RAM would).
+ * Without a usable configuration it still starts, allowing nothing.
+ */
+async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>): Promise<OssEmulator> {
+  let rolePolicy: object = { Version: '1', Statement: [] };
+  try {
+    const config = loadConfig(settings);
+    rolePolicy = appRolePermissionPolicy(config.scopes, config.bucket, config.jwt.identityClaim);
+  } catch {
+    // The functions report the configuration problem themselves, on every request.
+  }
+  return OssEmulator.start({
+    host,
+    buckets: [settings['TVM_BUCKET'] ?? SANDBOX_BUCKET],
+    region: settings['TVM_REGION'] ?? 'cn-hangzhou',
+    credentials: credentialsFromSts(sts),
+    rolePolicies: { [settings['TVM_ROLE_ARN'] ?? sts.defaultRoleArn]: rolePolicy },
+  });
 }
 
 function realCredentials(environment: Environment): FcContext['credentials'] {

@@ -7,7 +7,7 @@ import { startSandbox } from './sandbox';
 const port = Number(process.env['PORT'] ?? 9000);
 const sandbox = await startSandbox({ port });
 const token = await sandbox.issuer.issue('alice', 12 * 3600);
-const mode = sandbox.sts ? `STS emulator at ${sandbox.sts.url}` : 'real STS (credentials from ALIBABA_CLOUD_* variables)';
+const mode = sandbox.sts ? `STS emulator at ${sandbox.sts.url}, OSS emulator at ${sandbox.oss?.url}` : 'real STS (credentials from ALIBABA_CLOUD_* variables)';
 
 console.log(`oss-tvm sandbox listening on ${sandbox.url} (${mode})`);
 console.log(`  vend-token:   ${sandbox.functionUrls['vend-token']}`);

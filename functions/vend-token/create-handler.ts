@@ -21,7 +21,7 @@ export function createVendTokenHandler(environment: Environment, options: Vendin
     route: async (service, invocation) => {
       const { scope } = readTokenRequest(invocation.request);
       const result = await credentialsForCaller(service, invocation, scope);
-      return credentialsResponse(result, service.config.bucket, service.config.region);
+      return credentialsResponse(result, service.config);
     },
   });
 }

@@ -38,6 +38,8 @@ export interface TvmConfig {
   readonly region: string;
   /** Base URL of STS, such as `https://sts.cn-hangzhou.aliyuncs.com`. */
   readonly stsEndpoint: string;
+  /** The OSS endpoint vend-token tells apps to use, such as `https://oss-cn-hangzhou.aliyuncs.com`. */
+  readonly ossEndpoint: string;
   readonly jwt: JwtSettings;
   readonly scopes: ScopeConfiguration;
   /** The scope used when a request names none; absent when requests must name one. */
@@ -102,6 +104,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     bucket: settings.TVM_BUCKET as string,
     region: settings.TVM_REGION as string,
     stsEndpoint: (settings.TVM_STS_ENDPOINT ?? `https://sts.${settings.TVM_REGION}.aliyuncs.com`).replace(/\/$/, ''),
+    ossEndpoint: (settings.TVM_OSS_ENDPOINT ?? `https://oss-${settings.TVM_REGION}.aliyuncs.com`).replace(/\/$/, ''),
     jwt: {
       issuer: settings.TVM_JWT_ISSUER as string,
       audience: (settings.TVM_JWT_AUDIENCE as string).split(','),

@@ -31,6 +31,11 @@ export const environmentSchema = {
       pattern: '^(https://[a-z0-9.-]{1,253}(:[0-9]{1,5})?|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?)/?$',
       description: 'an https:// STS endpoint URL (or an http:// loopback URL for the sandbox)',
     },
+    TVM_OSS_ENDPOINT: {
+      type: 'string',
+      pattern: '^(https://[a-z0-9.-]{1,253}(:[0-9]{1,5})?|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?)/?$',
+      description: 'the OSS endpoint apps should use, such as https://oss-cn-hangzhou.aliyuncs.com (or an http:// loopback URL for the sandbox)',
+    },
     TVM_JWT_ISSUER: {
       type: 'string',
       minLength: 1,

@@ -26,7 +26,8 @@ export function isoSeconds(date: Date): string {
 }
 
 /** The 200 response for vended credentials, with `Cache-Control: no-store`. */
-export function credentialsResponse(result: CallerCredentials, bucket: string, region: string, now: Date = new Date()): HttpResponse {
+export function credentialsResponse(result: CallerCredentials, where: { bucket: string; region: string; ossEndpoint: string }, now: Date = new Date()): HttpResponse {
+  const { bucket, region, ossEndpoint } = where;
   const { credentials } = result.provided;
   const body: CredentialsBody = {
     StatusCode: 200,
@@ -36,7 +37,7 @@ export function credentialsResponse(result: CallerCredentials, bucket: string, r
     Expiration: isoSeconds(credentials.expiration),
     Bucket: bucket,
     Region: region,
-    Endpoint: `https://oss-${region}.aliyuncs.com`,
+    Endpoint: ossEndpoint,
     Scope: result.scope.name,
     Actions: result.scope.definition.actions,
     Prefix: result.policy.prefix,
