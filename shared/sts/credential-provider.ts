@@ -2,7 +2,8 @@
  * Credentials for (identity, scope, policy, role), cached in the instance. Entries are served
  * while at least 10 minutes of validity remain (the SDKs refresh 5 minutes before expiry), misses
  * for the same key share one STS call, the cache is a bounded LRU, and when STS is throttling or
- * down an entry with at least 5 minutes left is served instead of an error.
+ * down an entry with at least 5 minutes left (and as long as the caller needs) is served instead
+ * of an error.
  */
 import { createHash } from 'node:crypto';
 import { TvmError } from '../errors';
@@ -74,7 +75,8 @@ export class CredentialProvider {
    * Cached credentials for `request`, or new ones from STS signed with `caller`.
    *
    * @param minValidityMs serve a cached entry only if it stays valid this long (at least the
-   *   provider's freshness margin), such as the lifetime of a presigned URL about to be signed.
+   *   provider's freshness margin, or when STS fails its stale margin), such as the lifetime of a
+   *   presigned URL about to be signed.
    * @throws the STS client's {@link TvmError} when STS fails and no usable entry is cached.
    */
   async get(caller: AccessCredentials, request: CredentialRequest, minValidityMs = 0): Promise<ProvidedCredentials> {
@@ -82,22 +84,23 @@ export class CredentialProvider {
     const cached = this.lookup(key, Math.max(this.freshForMs, minValidityMs));
     if (cached) return { credentials: cached, cache: 'hit' };
     const inFlight = this.pending.get(key);
-    if (inFlight) return { ...(await inFlight), cache: 'coalesced' };
-    const call = this.fetch(key, caller, request).finally(() => this.pending.delete(key));
-    this.pending.set(key, call);
-    return call;
-  }
-
-  private async fetch(key: string, caller: AccessCredentials, request: CredentialRequest): Promise<ProvidedCredentials> {
+    const call = inFlight ?? this.fetch(key, caller, request).finally(() => this.pending.delete(key));
+    if (!inFlight) this.pending.set(key, call);
     try {
-      const { credentials, requestId } = await this.options.sts.assumeRole(caller, request);
-      this.store(key, credentials);
-      return { credentials, cache: 'miss', stsRequestId: requestId };
+      const provided = await call;
+      return inFlight ? { ...provided, cache: 'coalesced' } : provided;
     } catch (error) {
-      const stale = error instanceof TvmError && FALLBACK_CODES.has(error.code) ? this.lookup(key, this.staleForMs) : undefined;
+      // Each caller falls back on its own terms: only to an entry that still covers what it needs.
+      const stale = error instanceof TvmError && FALLBACK_CODES.has(error.code) ? this.lookup(key, Math.max(this.staleForMs, minValidityMs)) : undefined;
       if (stale) return { credentials: stale, cache: 'stale' };
       throw error;
     }
+  }
+
+  private async fetch(key: string, caller: AccessCredentials, request: CredentialRequest): Promise<ProvidedCredentials> {
+    const { credentials, requestId } = await this.options.sts.assumeRole(caller, request);
+    this.store(key, credentials);
+    return { credentials, cache: 'miss', stsRequestId: requestId };
   }
 
   private lookup(key: string, minimumValidityMs: number): StsCredentials | undefined {
