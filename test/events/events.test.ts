@@ -18,6 +18,7 @@ import { StsEmulator } from '../../local/sts-emulator';
 import { buildFunctions } from '../../scripts/build';
 import { DEFAULT_SUB, EXPIRES_IN_SECONDS, FillEventError, fillEvent, valuesFromEnvironment } from '../../scripts/fill-event';
 import type { FcContext, HttpResponse } from '../../shared/http/fc-event';
+import { functionEnvironment } from '../helpers/function-environment';
 
 type Handler = (event: unknown, context: FcContext) => Promise<HttpResponse>;
 
@@ -100,16 +101,7 @@ beforeAll(async () => {
   token = await issuer.issue(DEFAULT_SUB);
   // The bundles read their configuration from process.env when loaded, as at an FC cold start.
   withEnvironment(
-    {
-      TVM_ROLE_ARN: sts.defaultRoleArn,
-      TVM_BUCKET: 'photos',
-      TVM_REGION: 'cn-hangzhou',
-      TVM_STS_ENDPOINT: sts.url,
-      TVM_JWT_ISSUER: issuer.issuer,
-      TVM_JWT_AUDIENCE: issuer.audience,
-      TVM_JWT_PUBLIC_KEY: JSON.stringify(issuer.jwks.keys[0]),
-      TVM_CORS_ALLOWED_ORIGINS: ORIGIN,
-    },
+    functionEnvironment(sts, issuer, { TVM_CORS_ALLOWED_ORIGINS: ORIGIN }),
     () => {
       const load = createRequire(import.meta.url);
       for (const { name, file } of built) handlers.set(name, (load(file) as { handler: Handler }).handler);

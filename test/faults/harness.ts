@@ -20,6 +20,7 @@ import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
 import { type StsFault, StsEmulator } from '../../local/sts-emulator';
 import { bearer, httpEvent } from '../helpers/fc-events';
 import { functionEnvironment } from '../helpers/function-environment';
+import { listen } from '../../local/listen';
 
 /** The function timeout of both functions in s.yaml. */
 export const FUNCTION_TIMEOUT_MS = 10_000;
@@ -224,10 +225,7 @@ export async function startAttemptRecorder(target: string): Promise<AttemptRecor
       upstream.end(body);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  await listen(server, '127.0.0.1', 0);
   const { port } = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
   return {

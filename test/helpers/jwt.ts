@@ -14,6 +14,7 @@ import { type CryptoKey, type JWK, type JWTPayload, SignJWT, exportJWK, exportSP
 import { createHmac } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listen } from '../../local/listen';
 
 /** The issuer the test configurations trust. */
 export const TEST_ISSUER = 'https://issuer.test.example/';
@@ -207,10 +208,7 @@ export async function startJwksServer(jwks: JwkSet): Promise<JwksServer> {
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  await listen(server, '127.0.0.1', 0);
   const { port } = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
   return {
