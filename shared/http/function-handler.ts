@@ -50,11 +50,11 @@ export type FcHttpHandler = (event: unknown, context?: FcContext) => Promise<Htt
 export function createFunctionHandler<App>(options: FunctionHandlerOptions<App>): FcHttpHandler {
   const logger = options.logger ?? createLogger();
   const app = runSetup(options, logger);
+  const cors = app.ok ? options.cors?.(app.value) : undefined;
   return async (event, context = {}) => {
     const started = performance.now();
     const requestId = typeof context.requestId === 'string' && context.requestId !== '' ? context.requestId : randomUUID();
     const log: RequestLogFields = { requestId, function: options.name };
-    const cors = app.ok ? options.cors?.(app.value) : undefined;
     let request: HttpRequest | undefined;
     let response: HttpResponse;
     try {
