@@ -2,11 +2,12 @@
  * Caller authentication: a bearer JWT verified with jose against the configured issuer, audience,
  * algorithms and keys. The identity comes only from the verified claims.
  */
-import { type FetchImplementation, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
+import { type JWTPayload, type JWTVerifyGetKey, errors, jwtVerify } from 'jose';
 import { type KeyObject, createHash } from 'node:crypto';
 import type { JwtSettings } from '../config/load-config';
 import { TvmError } from '../errors';
 import { requireSafeIdentity } from '../policy/identity';
+import { KeySetUnavailable, createRemoteKeySet } from './remote-key-set';
 
 /** A caller whose token was verified. */
 export interface VerifiedCaller {
@@ -77,12 +78,7 @@ function remember(verified: Map<string, { caller: VerifiedCaller; validUntilMs: 
 function verificationKey(settings: JwtSettings): KeyObject | Uint8Array | JWTVerifyGetKey {
   const source = settings.keySource;
   if (source.kind === 'jwks') {
-    return createRemoteJWKSet(source.url, {
-      timeoutDuration: 3000,
-      cooldownDuration: 30_000,
-      cacheMaxAge: 600_000,
-      [customFetch]: fetchKeySet,
-    });
+    return createRemoteKeySet(source.url, { timeoutMs: 3000, cooldownMs: 30_000, maxAgeMs: 600_000 });
   }
   return source.key;
 }
@@ -123,28 +119,9 @@ function claimMessage(claim: string, reason: string, identityClaim: string): str
   return `The token's "${claim === identityClaim ? identityClaim : claim}" claim is invalid.`;
 }
 
-/** A JWKS request that got no HTTP response at all (refused, reset, DNS failure, TLS failure). */
-class KeySetUnreachable extends Error {
-  override readonly name = 'KeySetUnreachable';
-}
-
-/**
- * `fetch` for jose's remote JWKS. A network failure rejects with a plain `TypeError` ("fetch
- * failed"), which jose passes through unchanged and which cannot otherwise be told apart from
- * jose's own `TypeError`s; it is marked here. A timeout stays as is: jose reports it as JWKSTimeout.
- */
-const fetchKeySet: FetchImplementation = async (url, options) => {
-  try {
-    return await fetch(url, options);
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError') throw error;
-    throw new KeySetUnreachable('The JSON Web Key Set request failed', { cause: error });
-  }
-};
-
-/** Failures of the JWKS request: no response, a non-200 or non-JSON response (ERR_JOSE_GENERIC). */
+/** Failures to get the key set: no response, a non-200 answer, or not a key set. */
 function isFetchFailure(error: unknown): boolean {
-  return error instanceof KeySetUnreachable || (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC');
+  return error instanceof KeySetUnavailable;
 }
 
 function invalidToken(message: string, cause?: unknown): TvmError {

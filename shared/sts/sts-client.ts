@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TvmError } from '../errors';
-import { AnswerTooLarge, type HttpAnswer, postForm } from './http-post';
+import { AnswerTooLarge, type HttpAnswer, postForm } from '../http/outbound';
 import { formEncode, rpcSignature } from './rpc-signature';
 
 /** Credentials that sign the AssumeRole call: the function role's, from the FC context. */

@@ -217,9 +217,9 @@ describe('createAuthenticator: JWKS from TVM_JWKS_URL on a real loopback server'
     expect(error.headers['WWW-Authenticate']).toBeUndefined();
     expect(error.message).toMatch(/key set could not be fetched/);
     expect(error.message).not.toContain(token.split('.')[2] as string);
-    // What jose surfaced underneath: fetch's own network failure, not a jose error.
-    expect((error.cause as Error).name).toBe('KeySetUnreachable');
-    expect(((error.cause as Error).cause as Error).message).toBe('fetch failed');
+    // What the key set fetcher surfaced underneath: the refused connection.
+    expect((error.cause as Error).name).toBe('KeySetUnavailable');
+    expect(((error.cause as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
   });
 
   it('answers 503 when the JWKS server answers with an error status, and recovers once it is back', async () => {

@@ -1,7 +1,8 @@
 /**
- * One form POST over node:http or node:https, for the STS client. Not `fetch`: Node loads its
- * fetch implementation on first use, which costs a cold start tens of milliseconds; node:http is
- * already in the process. Connections are kept alive between invocations of a warm instance.
+ * Outbound HTTP requests (to STS, to an identity provider's key set) over node:http or node:https.
+ * Not `fetch`: Node loads its fetch implementation on first use, which costs a cold start tens of
+ * milliseconds; node:http is already in the process. Connections are kept alive between
+ * invocations of a warm instance.
  */
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -27,20 +28,22 @@ const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'h
  *   {@link AnswerTooLarge} when the body exceeds `maxBytes`.
  */
 export function postForm(url: string, body: string, timeoutMs: number, maxBytes: number): Promise<HttpAnswer> {
+  return send('POST', url, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)), Accept: 'application/json' }, body, timeoutMs, maxBytes);
+}
+
+/** GETs `url` and resolves with the answer; throws as {@link postForm} does. */
+export function getJson(url: string, timeoutMs: number, maxBytes: number): Promise<HttpAnswer> {
+  return send('GET', url, { Accept: 'application/json' }, undefined, timeoutMs, maxBytes);
+}
+
+function send(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, maxBytes: number): Promise<HttpAnswer> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
   return new Promise((resolve, reject) => {
     const fail = (error: unknown): void => reject(signal.aborted ? signal.reason : error);
-    const request = (secure ? httpsRequest : httpRequest)(
-      target,
-      {
-        method: 'POST',
-        agent: agents[secure ? 'https:' : 'http:'],
-        signal,
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body), Accept: 'application/json' },
-      },
-      (response) => readAnswer(response, maxBytes).then(resolve, fail),
+    const request = (secure ? httpsRequest : httpRequest)(target, { method, agent: agents[secure ? 'https:' : 'http:'], signal, headers }, (response) =>
+      readAnswer(response, maxBytes).then(resolve, fail),
     );
     request.on('error', fail);
     request.end(body);
