@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FcContext, HttpResponse } from '../shared/http/fc-event';
+import { isoSeconds } from '../shared/time';
 
 /** An FC event handler as the runtime calls it. */
 export type EventHandler = (event: Buffer, context: FcContext) => Promise<HttpResponse>;
@@ -37,7 +38,7 @@ export function toHttpEvent(request: IncomingMessage, path: string, body: Buffer
       domainPrefix: 'sandbox',
       http: { method: request.method ?? 'GET', path, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: request.headers['user-agent'] ?? '' },
       requestId,
-      time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: isoSeconds(now),
       timeEpoch: String(now.getTime()),
     },
   }));

@@ -28,6 +28,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isoSeconds } from '../shared/time';
 
 /** What the placeholders are filled with. */
 export interface FillValues {
@@ -113,7 +114,7 @@ function fillContext(values: FillValues): FillContext {
       SUB: sub,
       DATE: date.toUTCString(),
       EXPIRES: String(Math.floor(now / 1000) + EXPIRES_IN_SECONDS),
-      TIME: date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      TIME: isoSeconds(date),
       TIME_EPOCH: String(Math.floor(now)),
     },
   };

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DemoIssuer } from '../../local/demo-issuer';
+import { isoSeconds } from '../../shared/time';
 
 /** The project root, with a trailing slash. */
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -86,7 +87,7 @@ export function httpEvent(request: BenchRequest, requestId = 'bench-request'): B
       domainPrefix: 'bench',
       http: { method: request.method, path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'oss-tvm-bench' },
       requestId,
-      time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: isoSeconds(now),
       timeEpoch: String(now.getTime()),
     },
   }));

@@ -1,5 +1,6 @@
 /** Step 1 of the smoke test: what vend-token must answer, checked field by field. */
-import { type CredentialsBody, isoSeconds } from '../../shared/vending/credentials-response';
+import { isoSeconds } from '../../shared/time';
+import type { CredentialsBody } from '../../shared/vending/credentials-response';
 import { describeRefusal } from './describe-failure';
 import { isHttpUrl } from './oss-endpoint';
 

@@ -6,7 +6,7 @@
 import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
 import { type VendingService, authorizeCaller, requireFunctionCredentials, scopedCredentials } from '../vending/caller-credentials';
-import { isoSeconds } from '../vending/credentials-response';
+import { isoSeconds } from '../time';
 import { authorizeStringToSign } from './authorize-signing';
 import { ossV1Authorization } from './oss-signature';
 import { bindSecurityToken } from './security-token';

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { TvmError } from '../errors';
 import { AnswerTooLarge, type HttpAnswer, postForm } from '../http/outbound';
 import { formEncode, rpcSignature } from './rpc-signature';
+import { isoSeconds } from '../time';
 
 /** Credentials that sign the AssumeRole call: the function role's, from the FC context. */
 export interface AccessCredentials {
@@ -131,7 +132,7 @@ function signedBody(caller: AccessCredentials, input: AssumeRoleInput): string {
     SignatureMethod: 'HMAC-SHA1',
     SignatureVersion: '1.0',
     SignatureNonce: randomUUID(),
-    Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    Timestamp: isoSeconds(new Date()),
     RoleArn: input.roleArn,
     RoleSessionName: input.roleSessionName,
     Policy: input.policy,

@@ -1,5 +1,6 @@
 /** The vend-token success body, in the exact shape the OSS Android and iOS SDKs parse. */
 import { type HttpResponse, jsonResponse } from '../http/fc-event';
+import { isoSeconds } from '../time';
 import type { CallerCredentials } from './caller-credentials';
 
 /** The 200 body: the SDK contract first, then fields that help an app. */
@@ -20,10 +21,6 @@ export interface CredentialsBody {
   ServerTime: string;
 }
 
-/** Formats a date as `yyyy-MM-ddTHH:mm:ssZ`. */
-export function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The 200 response for vended credentials, with `Cache-Control: no-store`. */
 export function credentialsResponse(result: CallerCredentials, where: { bucket: string; region: string; ossEndpoint: string }, now: Date = new Date()): HttpResponse {
