@@ -1,19 +1,22 @@
 /**
- * The offline sandbox: one local HTTP server that serves the functions through the FC 3.0 event
- * adapter, next to an STS emulator and a demo identity provider. With real credentials in the
+ * The offline sandbox: one local HTTP server that serves the functions as the web profile deploys
+ * them (the web function's own server, behind a forwarder that adds FC's headers; or, with
+ * `adapter: 'event'`, through the FC 3.0 event adapter), next to an STS emulator and a demo
+ * identity provider. With real credentials in the
  * environment (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optionally
  * ALIBABA_CLOUD_SECURITY_TOKEN) and TVM_STS_ENDPOINT unset, it talks to real STS instead.
  */
-import { createServer } from 'node:http';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSignRequestHandler } from '../functions/sign-request/create-handler';
-import { createVendTokenHandler } from '../functions/vend-token/create-handler';
+import { createWebRoutes } from '../functions/web/routes';
 import { type Environment, loadConfig } from '../shared/config/load-config';
 import { appRolePermissionPolicy } from '../shared/policy/role-policies';
-import type { FcContext } from '../shared/http/fc-event';
+import { type FcContext, fcEventHandler } from '../shared/http/fc-event';
+import type { HttpFunction } from '../shared/http/function-handler';
 import type { Logger } from '../shared/log';
 import { type DemoIssuer, createDemoIssuer } from './demo-issuer';
-import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
+import { invokeOverHttp } from './fc-http-bridge';
+import { startFcWebGateway } from './fc-web-gateway';
 import { OssEmulator, credentialsFromSts } from './oss-emulator';
 import { StsEmulator } from './sts-emulator';
 import { listen } from './listen';
@@ -26,6 +29,12 @@ export interface SandboxOptions {
   /** The environment to read TVM_* overrides and real credentials from. Default `process.env`. */
   readonly environment?: Environment;
   readonly logger?: Logger;
+  /**
+   * How the functions are served: `web` (default), the web profile's server behind a forwarder
+   * that adds FC's headers, as a custom runtime runs it; `event`, FC 3.0 HTTP trigger events into
+   * the event handlers, as the nodejs20 runtime runs them.
+   */
+  readonly adapter?: 'web' | 'event';
 }
 
 /** A running sandbox. */
@@ -42,6 +51,9 @@ export interface Sandbox {
   readonly settings: Readonly<Record<string, string>>;
   close(): Promise<void>;
 }
+
+/** A part of the sandbox server: answers the requests whose path starts with `/<its name>`. */
+type SandboxRoute = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
 
 const SANDBOX_BUCKET = 'oss-tvm-sandbox';
 const SANDBOX_AUDIENCE = 'oss-tvm-sandbox';
@@ -61,30 +73,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (oss) settings['TVM_OSS_ENDPOINT'] = oss.url;
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
-  const context = (requestId: string): FcContext => ({ requestId, credentials: functionCredentials, region });
   const functionOptions = options.logger ? { logger: options.logger } : {};
-  const handlers: Record<string, EventHandler> = {
-    'vend-token': createVendTokenHandler(settings, functionOptions),
-    'sign-request': createSignRequestHandler(settings, functionOptions),
+  const functions = createWebRoutes(settings, functionOptions);
+  const gateway = options.adapter === 'event' ? undefined : await startFcWebGateway(functions, host, functionCredentials);
+  const context = (requestId: string): FcContext => ({ requestId, credentials: functionCredentials, region });
+  const serveFunction = (name: string): SandboxRoute => {
+    if (gateway) return (request, response) => gateway.forward(request, response);
+    const handler = fcEventHandler(functions[name] as HttpFunction);
+    return (request, response, requestUrl) =>
+      void invokeOverHttp(handler, request, response, requestUrl.pathname.slice(name.length + 1) || '/', context).catch(() => response.destroy());
+  };
+  const routes: Record<string, SandboxRoute> = {
+    ...Object.fromEntries(Object.keys(functions).map((name) => [name, serveFunction(name)])),
+    issuer: (_request, response, requestUrl) => serveIssuer(issuer, requestUrl, response),
   };
   server.on('request', (request, response) => {
-    const path = new URL(request.url ?? '/', url).pathname;
-    const [, route = '', ...rest] = path.split('/');
-    const handler = handlers[route];
-    if (handler) {
-      invokeOverHttp(handler, request, response, `/${rest.join('/')}`, context).catch(() => response.destroy());
-    } else if (path === '/issuer/.well-known/jwks.json') {
-      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(issuer.jwks));
-    } else if (path === '/issuer/token') {
-      const subject = new URL(request.url ?? '/', url).searchParams.get('sub') ?? 'alice';
-      issuer.issue(subject).then((token) => response.writeHead(200, { 'Content-Type': 'text/plain' }).end(`${token}\n`), () => response.destroy());
-    } else {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not found. Routes: ${Object.keys(handlers).map((name) => `/${name}`).join(', ')}, /issuer/token?sub=<user>\n`);
-    }
+    const requestUrl = new URL(request.url ?? '/', url);
+    const name = requestUrl.pathname.split('/')[1] ?? '';
+    const route = Object.hasOwn(routes, name) ? routes[name] : undefined;
+    if (route) route(request, response, requestUrl);
+    else response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not found. Routes: ${Object.keys(functions).map((fn) => `/${fn}`).join(', ')}, /issuer/token?sub=<user>\n`);
   });
   return {
     url,
-    functionUrls: Object.fromEntries(Object.keys(handlers).map((name) => [name, `${url}/${name}`])),
+    functionUrls: Object.fromEntries(Object.keys(functions).map((name) => [name, `${url}/${name}`])),
     issuer,
     ...(sts ? { sts } : {}),
     ...(oss ? { oss } : {}),
@@ -92,10 +104,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway?.close();
       await oss?.close();
       await sts?.close();
     },
   };
+}
+
+/** The demo identity provider: its key set, and a token for any user (`/issuer/token?sub=<user>`). */
+function serveIssuer(issuer: DemoIssuer, requestUrl: URL, response: ServerResponse): void {
+  if (requestUrl.pathname === '/issuer/.well-known/jwks.json') {
+    response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(issuer.jwks));
+  } else if (requestUrl.pathname === '/issuer/token') {
+    const subject = requestUrl.searchParams.get('sub') ?? 'alice';
+    issuer.issue(subject).then((token) => response.writeHead(200, { 'Content-Type': 'text/plain' }).end(`${token}\n`), () => response.destroy());
+  } else {
+    response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found. Routes: /issuer/token?sub=<user>, /issuer/.well-known/jwks.json\n');
+  }
 }
 
 function sandboxSettings(environment: Environment, url: string, sts: StsEmulator | undefined): Record<string, string> {

@@ -1,26 +1,37 @@
 /**
- * Bundles each function in functions/ into dist/<function>/index.js: one self-contained CommonJS
- * file exporting `handler`, which is what s.yaml deploys.
+ * Bundles what s.yaml and s.web.yaml deploy, each one self-contained CommonJS file:
+ * - the event profile: each function in functions/<name>/index.ts into dist/<name>/index.js,
+ *   exporting `handler` (FC's `index.handler`);
+ * - the web profile: functions/web/server.ts, both functions behind one node:http server, into
+ *   dist/web/server.js (the custom runtime's start command runs it).
  */
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The functions of the project: the folders of functions/. */
+/** The event functions of the project: the folders of functions/ with an index.ts. */
 export function functionNames(): string[] {
-  return readdirSync(`${root}functions`).filter((name) => statSync(`${root}functions/${name}`).isDirectory());
+  return readdirSync(`${root}functions`).filter((name) => statSync(`${root}functions/${name}`).isDirectory() && existsSync(`${root}functions/${name}/index.ts`));
 }
 
-/** Bundles every function into `<outdir>/<function>/index.js`; resolves with each bundle's path and size. */
-export async function buildFunctions(outdir = `${root}dist`): Promise<{ name: string; file: string; bytes: number }[]> {
+/** A built bundle: `web` is the web profile's server, every other name an event function. */
+export interface BuiltBundle {
+  name: string;
+  file: string;
+  bytes: number;
+}
+
+/** Bundles every event function and the web server into `outdir`; resolves with each bundle's path and size. */
+export async function buildFunctions(outdir = `${root}dist`): Promise<BuiltBundle[]> {
   rmSync(outdir, { recursive: true, force: true });
-  const built = [];
-  for (const name of functionNames()) {
-    const file = `${outdir}/${name}/index.js`;
+  const built: BuiltBundle[] = [];
+  const entries = [...functionNames().map((name) => ({ name, entry: `functions/${name}/index.ts`, file: 'index.js' })), { name: 'web', entry: 'functions/web/server.ts', file: 'server.js' }];
+  for (const { name, entry, file: fileName } of entries) {
+    const file = `${outdir}/${name}/${fileName}`;
     await build({
-      entryPoints: [`${root}functions/${name}/index.ts`],
+      entryPoints: [`${root}${entry}`],
       outfile: file,
       bundle: true,
       platform: 'node',
@@ -39,5 +50,5 @@ export async function buildFunctions(outdir = `${root}dist`): Promise<{ name: st
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const { name, bytes } of await buildFunctions()) console.log(`dist/${name}/index.js  ${(bytes / 1024).toFixed(1)} KiB`);
+  for (const { file, bytes } of await buildFunctions()) console.log(`${file.slice(root.length)}  ${(bytes / 1024).toFixed(1)} KiB`);
 }

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'MalformedRequest'
   | 'UnsupportedMediaType'
   | 'MethodNotAllowed'
+  | 'NotFound'
   | 'PayloadTooLarge'
   | 'PolicyTooLarge'
   | 'InvalidConfiguration'

@@ -1,19 +1,20 @@
 /**
  * sign-request: signs OSS V1 string-to-sign contents for the OSS SDKs' self-signing mode, only
- * when the caller's session policy allows the request they describe. FC 3.0 event handler for an
- * HTTP trigger; all decisions live in shared/.
+ * when the caller's session policy allows the request they describe. One function behind either
+ * adapter: the FC 3.0 event handler or the web server; all decisions live in shared/.
  */
 import { type Environment, loadConfig } from '../../shared/config/load-config';
-import { type FcHttpHandler, createFunctionHandler } from '../../shared/http/function-handler';
+import { type FcHttpHandler, fcEventHandler } from '../../shared/http/fc-event';
+import { type HttpFunction, createHttpFunction } from '../../shared/http/function-handler';
 import type { Logger } from '../../shared/log';
 import { signForCaller } from '../../shared/signing/sign-for-caller';
 import { MAX_SIGN_REQUEST_BYTES, readSignRequest } from '../../shared/signing/sign-request';
 import { EXPIRATION_HEADER, SECURITY_TOKEN_HEADER, signingResponse } from '../../shared/signing/signing-response';
 import { type VendingServiceOptions, createVendingService } from '../../shared/vending/caller-credentials';
 
-/** Builds the sign-request handler for an environment; the sandbox and tests use it directly. */
-export function createSignRequestHandler(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): FcHttpHandler {
-  return createFunctionHandler({
+/** Builds sign-request for an environment, ready for either adapter; its setup runs now. */
+export function createSignRequestFunction(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): HttpFunction {
+  return createHttpFunction({
     name: 'sign-request',
     maxBodyBytes: MAX_SIGN_REQUEST_BYTES,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -26,4 +27,9 @@ export function createSignRequestHandler(environment: Environment, options: Vend
       return signingResponse(request.mode, signed);
     },
   });
+}
+
+/** sign-request as an FC 3.0 event handler (what `index.handler` exports); tests use it directly. */
+export function createSignRequestHandler(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): FcHttpHandler {
+  return fcEventHandler(createSignRequestFunction(environment, options));
 }

@@ -1,6 +1,6 @@
 /** Reading a sign-request request: `POST` with the string-to-sign as text, or as JSON with a scope. */
 import { TvmError } from '../errors';
-import type { HttpRequest } from '../http/fc-event';
+import type { HttpRequest } from '../http/message';
 
 /** What a sign-request request asks for. */
 export interface SignRequest {

@@ -1,5 +1,5 @@
 /** sign-request replies: the bare Authorization value for the SDK callback, or JSON. */
-import { type HttpResponse, jsonResponse } from '../http/fc-event';
+import { type HttpResponse, jsonResponse } from '../http/message';
 import { isoSeconds } from '../time';
 import type { SignedContent } from './sign-for-caller';
 import type { SignRequest } from './sign-request';

@@ -1,11 +1,14 @@
 /**
  * The whole mobile flow offline: vend-token's credentials in the unmodified ali-oss client against
- * the sandbox OSS, the SDKs' self-signing path through sign-request, and `npm run smoke`.
+ * the sandbox OSS, the SDKs' self-signing path through sign-request, and `npm run smoke`. The
+ * sandbox serves the functions through the FC event adapter here, and through the web server
+ * adapter in mobile-flow.web.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { adapterName } from '../helpers/adapters';
 
 interface OssResult { res: { status: number } }
 interface OssClient {
@@ -58,7 +61,7 @@ async function denied(operation: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, environment: { TVM_SCOPES: JSON.stringify(SCOPES), TVM_DEFAULT_SCOPE: 'user' }, logger: { request() {}, event() {} } });
+  sandbox = await startSandbox({ port: 0, adapter: adapterName(), environment: { TVM_SCOPES: JSON.stringify(SCOPES), TVM_DEFAULT_SCOPE: 'user' }, logger: { request() {}, event() {} } });
   bucket = sandbox.settings['TVM_BUCKET'] ?? '';
   ossUrl = sandbox.oss?.url ?? '';
 });
