@@ -16,9 +16,10 @@ export function functionNames(): string[] {
   return readdirSync(`${root}functions`).filter((name) => statSync(`${root}functions/${name}`).isDirectory() && existsSync(`${root}functions/${name}/index.ts`));
 }
 
-/** A built bundle: `web` is the web profile's server, every other name an event function. */
+/** A built bundle: an event function's handler, or the web profile's server (`web`). */
 export interface BuiltBundle {
   name: string;
+  kind: 'event' | 'web';
   file: string;
   bytes: number;
 }
@@ -27,8 +28,11 @@ export interface BuiltBundle {
 export async function buildFunctions(outdir = `${root}dist`): Promise<BuiltBundle[]> {
   rmSync(outdir, { recursive: true, force: true });
   const built: BuiltBundle[] = [];
-  const entries = [...functionNames().map((name) => ({ name, entry: `functions/${name}/index.ts`, file: 'index.js' })), { name: 'web', entry: 'functions/web/server.ts', file: 'server.js' }];
-  for (const { name, entry, file: fileName } of entries) {
+  const entries = [
+    ...functionNames().map((name) => ({ name, kind: 'event' as const, entry: `functions/${name}/index.ts`, file: 'index.js' })),
+    { name: 'web', kind: 'web' as const, entry: 'functions/web/server.ts', file: 'server.js' },
+  ];
+  for (const { name, kind, entry, file: fileName } of entries) {
     const file = `${outdir}/${name}/${fileName}`;
     await build({
       entryPoints: [`${root}${entry}`],
@@ -44,7 +48,7 @@ export async function buildFunctions(outdir = `${root}dist`): Promise<BuiltBundl
     mkdirSync(`${outdir}/${name}`, { recursive: true });
     // The project is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.
     writeFileSync(`${outdir}/${name}/package.json`, '{ "type": "commonjs" }\n');
-    built.push({ name, file, bytes: statSync(file).size });
+    built.push({ name, kind, file, bytes: statSync(file).size });
   }
   return built;
 }

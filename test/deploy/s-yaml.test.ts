@@ -133,9 +133,8 @@ describe('s.web.yaml, the web profile', () => {
   it('runs the web server bundle with the Node.js 20 that custom.debian10 ships, on the port FC forwards to', () => {
     const props = propsOf('s.web.yaml', 'web');
     expect(props).toMatchObject({ runtime: 'custom.debian10', code: './dist/web', customRuntimeConfig: { command: ['/var/fc/lang/nodejs20/bin/node'], args: ['/code/server.js'], port: 9000 } });
-    // What the build writes into the code folder is what the start command runs.
+    // The server listens where FC forwards to; test/scripts/build.test.ts starts dist/web/server.js as FC does.
     expect(readFileSync(join(root, 'functions/web/server.ts'), 'utf8')).toMatch(/FC_SERVER_PORT.*9000/);
-    expect(readFileSync(join(root, 'scripts/build.ts'), 'utf8')).toContain("{ name: 'web', entry: 'functions/web/server.ts', file: 'server.js' }");
   });
 
   it('serves many requests at once per instance, from one credential cache', () => {

@@ -105,7 +105,7 @@ beforeAll(async () => {
     functionEnvironment(sts, issuer, { TVM_CORS_ALLOWED_ORIGINS: ORIGIN }),
     () => {
       const load = createRequire(import.meta.url);
-      for (const { name, file } of built) handlers.set(name, (load(file) as { handler: Handler }).handler);
+      for (const { name, kind, file } of built) if (kind === 'event') handlers.set(name, (load(file) as { handler: Handler }).handler);
     },
   );
 });
