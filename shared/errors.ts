@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'PolicyTooLarge'
   | 'InvalidConfiguration'
   | 'MissingFunctionCredentials'
+  | 'TooManyRequests'
   | 'StsThrottled'
   | 'StsUnavailable'
   | 'StsInvalidResponse'
