@@ -141,6 +141,10 @@ describe('s.web.yaml, the web profile', () => {
     expect(propsOf('s.web.yaml', 'web')['instanceConcurrency']).toBeGreaterThanOrEqual(20);
   });
 
+  it('configures the functions exactly as s.yaml does: the same settings, the same defaults', () => {
+    expect(propsOf('s.web.yaml', 'web').environmentVariables).toEqual(propsOf('s.yaml', 'vend-token').environmentVariables);
+  });
+
   it('serves both functions on one anonymous HTTP trigger with every method either answers', () => {
     expect(triggerOf('s.web.yaml', 'web')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
   });
