@@ -8,6 +8,7 @@
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { printUsageIfAsked } from './cli';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -53,6 +54,12 @@ export async function buildFunctions(outdir = `${root}dist`): Promise<BuiltBundl
   return built;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+const USAGE = `Usage: npm run build
+
+Bundles each event function of functions/ into dist/<function>/index.js (the file s.yaml deploys and
+npm run invoke runs) and the web profile's server into dist/web/server.js (what s.web.yaml deploys),
+with esbuild (CommonJS, Node.js 20), and prints each bundle's size.`;
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && !printUsageIfAsked(process.argv.slice(2), USAGE)) {
   for (const { file, bytes } of await buildFunctions()) console.log(`${file.slice(root.length)}  ${(bytes / 1024).toFixed(1)} KiB`);
 }
