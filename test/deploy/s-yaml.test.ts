@@ -39,7 +39,7 @@ function preview(template: string, environment: Record<string, string> = DEPLOYE
   const file = join(directory, 's.yaml');
   writeFileSync(file, template);
   return new Promise((resolve, reject) => {
-    execFile(sBinary, ['preview', '-o', 'json', '-t', file], { env: { PATH: process.env['PATH'], HOME: home, ...environment }, timeout: 30_000 }, (error, stdout) => {
+    execFile(sBinary, ['preview', '-o', 'json', '-t', file], { env: { PATH: process.env['PATH'], HOME: home, ...environment }, timeout: 60_000 }, (error, stdout) => {
       rmSync(directory, { recursive: true, force: true });
       if (error) return reject(new Error(`s preview failed: ${stdout}`));
       resolve(JSON.parse(stdout.slice(stdout.indexOf('{'))) as Rendered);
@@ -58,7 +58,7 @@ const rendered: Record<string, Rendered> = {};
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'oss-tvm-s-home-'));
   await Promise.all(PROFILES.map(async ({ file }) => { rendered[file] = await preview(templates[file] as string); }));
-}, 30_000);
+}, 90_000);
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 const propsOf = (file: string, name: string): Rendered['resources'][string]['props'] => rendered[file]?.resources[name]?.props as Rendered['resources'][string]['props'];
@@ -105,7 +105,7 @@ describe.each(PROFILES)('$file', ({ file, functions }) => {
   it('refuses to render when a required setting is missing', async () => {
     const { TVM_BUCKET: _omitted, ...withoutBucket } = DEPLOYER_ENVIRONMENT;
     await expect(preview(template, withoutBucket)).rejects.toThrow(/TVM_BUCKET/);
-  });
+  }, 60_000);
 
   it('holds no AccessKey', () => {
     expect(template).not.toMatch(/LTAI[A-Za-z0-9]{12,}|AccessKeySecret|accessKeySecret:/);
@@ -168,7 +168,7 @@ describe.concurrent('the schema catches in either profile what fc3 would not', (
     const output = await preview(mutated);
     const valid = Object.values(output.resources).every((resource) => validateProps(resource.props));
     expect(valid).toBe(false);
-  });
+  }, 90_000);
 });
 
 describe('the fc3 props schema', () => {
