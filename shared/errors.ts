@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'ListingNotSignable'
   | 'OperationNotAllowed'
   | 'SecurityTokenMismatch'
+  | 'UploadNotAllowed'
   | 'InternalError';
 
 /** Options of a {@link TvmError} beyond status, code and message. */

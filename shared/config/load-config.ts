@@ -58,6 +58,8 @@ export interface SigningSettings {
   readonly maxSkewSeconds: number;
   /** How far in the future a presigned URL's Expires may be. */
   readonly maxUrlTtlSeconds: number;
+  /** How long a PostObject policy stays valid (never beyond the signing credentials). */
+  readonly postPolicyTtlSeconds: number;
   /** x-oss headers accepted besides the default ones. */
   readonly extraHeaders: readonly string[];
 }
@@ -94,6 +96,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     credentials: settings.TVM_SIGNING_CREDENTIALS === 'function' ? 'function' : 'scoped',
     maxSkewSeconds: usable('TVM_SIGN_MAX_SKEW_SECONDS') ? readSeconds(settings, 'TVM_SIGN_MAX_SKEW_SECONDS', 300, 30, 900, problems) : 0,
     maxUrlTtlSeconds: usable('TVM_SIGN_MAX_URL_TTL_SECONDS') ? readSeconds(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', 3600, 60, 43200, problems) : 0,
+    postPolicyTtlSeconds: usable('TVM_SIGN_POST_POLICY_TTL_SECONDS') ? readSeconds(settings, 'TVM_SIGN_POST_POLICY_TTL_SECONDS', 600, 60, 43200, problems) : 0,
     extraHeaders: settings.TVM_SIGN_EXTRA_HEADERS?.split(',') ?? [],
   };
   if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined) {
@@ -275,7 +278,7 @@ function readDefaultScope(settings: Settings, scopes: ScopeConfiguration | undef
   return chosen;
 }
 
-type SecondsSetting = 'TVM_DURATION_SECONDS' | 'TVM_SIGN_MAX_SKEW_SECONDS' | 'TVM_SIGN_MAX_URL_TTL_SECONDS';
+type SecondsSetting = 'TVM_DURATION_SECONDS' | 'TVM_SIGN_MAX_SKEW_SECONDS' | 'TVM_SIGN_MAX_URL_TTL_SECONDS' | 'TVM_SIGN_POST_POLICY_TTL_SECONDS';
 
 function readSeconds(settings: Settings, name: SecondsSetting, fallback: number, min: number, max: number, problems: string[]): number {
   const seconds = Number(settings[name] ?? fallback);

@@ -467,8 +467,8 @@ describe('loadConfig: any environment (property)', () => {
 });
 
 describe('loadConfig: sign-request settings', () => {
-  it('defaults to scoped credentials, 300 s of clock skew, presigned URLs of up to 3600 s and no extra headers', () => {
-    expect(loadConfig(testEnvironment()).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, extraHeaders: [] });
+  it('defaults to scoped credentials, 300 s of clock skew, presigned URLs of up to 3600 s, PostObject policies of 600 s and no extra headers', () => {
+    expect(loadConfig(testEnvironment()).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, postPolicyTtlSeconds: 600, extraHeaders: [] });
   });
 
   it('reads every signing setting', () => {
@@ -477,6 +477,7 @@ describe('loadConfig: sign-request settings', () => {
       TVM_SIGNING_CREDENTIALS: 'function',
       TVM_SIGN_MAX_SKEW_SECONDS: '60',
       TVM_SIGN_MAX_URL_TTL_SECONDS: '600',
+      TVM_SIGN_POST_POLICY_TTL_SECONDS: '120',
       TVM_SIGN_EXTRA_HEADERS: 'x-oss-forbid-overwrite,x-oss-storage-class,x-oss-server-side-encryption',
     });
 
@@ -488,6 +489,7 @@ describe('loadConfig: sign-request settings', () => {
       credentials: 'function',
       maxSkewSeconds: 60,
       maxUrlTtlSeconds: 600,
+      postPolicyTtlSeconds: 120,
       extraHeaders: ['x-oss-forbid-overwrite', 'x-oss-storage-class', 'x-oss-server-side-encryption'],
     });
   });
@@ -501,6 +503,8 @@ describe('loadConfig: sign-request settings', () => {
     ['TVM_SIGN_MAX_SKEW_SECONDS', '900', 'maxSkewSeconds', 900],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '60', 'maxUrlTtlSeconds', 60],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43200', 'maxUrlTtlSeconds', 43200],
+    ['TVM_SIGN_POST_POLICY_TTL_SECONDS', '60', 'postPolicyTtlSeconds', 60],
+    ['TVM_SIGN_POST_POLICY_TTL_SECONDS', '43200', 'postPolicyTtlSeconds', 43200],
   ] as const)('accepts %s=%s at the edge of the range', (name, value, field, seconds) => {
     expect(loadConfig(testEnvironment({ [name]: value })).signing[field]).toBe(seconds);
   });
@@ -508,7 +512,7 @@ describe('loadConfig: sign-request settings', () => {
   it('treats empty and blank signing variables as unset', () => {
     const environment = testEnvironment({ TVM_SIGNING_CREDENTIALS: '', TVM_SIGN_MAX_SKEW_SECONDS: ' ', TVM_SIGN_MAX_URL_TTL_SECONDS: '', TVM_SIGN_EXTRA_HEADERS: '  ' });
 
-    expect(loadConfig(environment).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, extraHeaders: [] });
+    expect(loadConfig(environment).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, postPolicyTtlSeconds: 600, extraHeaders: [] });
   });
 
   it.each([
@@ -526,6 +530,8 @@ describe('loadConfig: sign-request settings', () => {
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43201', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200/],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '604800', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '1e3', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
+    ['TVM_SIGN_POST_POLICY_TTL_SECONDS', '59', /TVM_SIGN_POST_POLICY_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200/],
+    ['TVM_SIGN_POST_POLICY_TTL_SECONDS', '43201', /TVM_SIGN_POST_POLICY_TTL_SECONDS is invalid/],
     ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-object-acl', /TVM_SIGN_EXTRA_HEADERS is invalid: expected a comma-separated list of x-oss headers .+ from x-oss-forbid-overwrite, x-oss-storage-class, x-oss-server-side-encryption/],
     ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-copy-source', /TVM_SIGN_EXTRA_HEADERS is invalid/],
     ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-callback', /TVM_SIGN_EXTRA_HEADERS is invalid/],
