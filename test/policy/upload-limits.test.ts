@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config/load-config';
-import { TvmError } from '../../shared/errors';
 import { MAX_UPLOAD_BYTES, contentTypeAccepted, forbidsOverwrite, mediaType, requireUploadAccepted } from '../../shared/policy/upload-limits';
 import { testEnvironment } from '../helpers/jwt';
+import { refusal } from '../helpers/refusal';
 
 const withScopes = (scopes: unknown) => testEnvironment({ TVM_SCOPES: JSON.stringify(scopes) });
-
-function refusal(action: () => void): TvmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TvmError);
-    return error as TvmError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('upload limits in TVM_SCOPES', () => {
   it('loads maxBytes, contentTypes and overwrite exactly as configured', () => {
