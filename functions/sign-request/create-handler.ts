@@ -6,6 +6,7 @@
 import { type Environment, loadConfig } from '../../shared/config/load-config';
 import { type FcHttpHandler, createFunctionHandler } from '../../shared/http/function-handler';
 import type { Logger } from '../../shared/log';
+import { answerPostObject } from '../../shared/signing/post-object';
 import { signForCaller } from '../../shared/signing/sign-for-caller';
 import { MAX_SIGN_REQUEST_BYTES, readSignRequest } from '../../shared/signing/sign-request';
 import { EXPIRATION_HEADER, SECURITY_TOKEN_HEADER, signingResponse } from '../../shared/signing/signing-response';
@@ -21,6 +22,8 @@ export function createSignRequestHandler(environment: Environment, options: Vend
     // A browser app must be able to read the token (and its expiry) that goes with the signature.
     cors: (service) => ({ allowedOrigins: service.config.corsAllowedOrigins, methods: ['POST'], exposeHeaders: [SECURITY_TOKEN_HEADER, EXPIRATION_HEADER] }),
     route: async (service, invocation) => {
+      const form = await answerPostObject(service, invocation);
+      if (form !== undefined) return form;
       const request = readSignRequest(invocation.request);
       const signed = await signForCaller(service, invocation, request);
       return signingResponse(request.mode, signed);
