@@ -9,7 +9,8 @@
  * ListObjects (v1) and ListObjectsV2, PostObject (HTML form uploads, V4 and V1 form signatures and
  * policies: local/oss-emulator/post-object/), path style (`/<bucket>/<key>`) and virtual-host style
  * (`Host: <bucket>.<domain>`). Bucket CORS rules answer preflights and let pages read answers.
- * Objects live in memory.
+ * Objects live in memory. A bucket may accept only V4 signatures, as one created since 2025-09-01
+ * does (`v4OnlyBuckets`).
  *
  * @example
  * ```ts
@@ -27,9 +28,9 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { listen } from './listen';
-import { authenticate } from './oss-emulator/authenticate';
+import { authenticate, signatureKind } from './oss-emulator/authenticate';
 import type { AuthenticatedCaller, CredentialRecord } from './oss-emulator/authenticate';
-import { OssError, accessDenied, invalidArgument, malformedXml, noSuchBucket, noSuchKey, noSuchUpload, notImplemented } from './oss-emulator/errors';
+import { OssError, accessDenied, invalidArgument, malformedXml, noSuchBucket, noSuchKey, noSuchUpload, notImplemented, v1SignatureNotSupported } from './oss-emulator/errors';
 import { type CorsConfiguration, corsHeaders, preflight } from './oss-emulator/cors';
 import { authorizeRequest } from './oss-emulator/policy';
 import { isPostObject, postObjectReply, receivePostObject } from './oss-emulator/post-object/receive';
@@ -52,6 +53,12 @@ export interface OssEmulatorOptions {
   port?: number;
   /** The buckets that exist, e.g. `['oss-tvm-sandbox']`. */
   buckets: string[];
+  /**
+   * Buckets (of {@link buckets}) that accept only V4 signatures, as a bucket created since 2025-09-01
+   * does: a V1-signed request to one is refused with 403 `AccessDenied`, EC `0002-00000080`. The
+   * others accept V1 and V4, as a legacy bucket does. Default: none.
+   */
+  v4OnlyBuckets?: readonly string[];
   /** The region V4 signatures must be scoped to. Default `cn-hangzhou`. */
   region?: string;
   /**
@@ -309,6 +316,7 @@ export class OssEmulator {
   private readonly server: Server;
   private readonly buckets = new Map<string, BucketStore>();
   private readonly bucketNames: ReadonlySet<string>;
+  private readonly v4OnlyBuckets: ReadonlySet<string>;
   private readonly region: string;
   private readonly now: () => number;
   private readonly options: OssEmulatorOptions;
@@ -325,6 +333,7 @@ export class OssEmulator {
     this.now = options.now ?? Date.now;
     for (const bucket of options.buckets) this.buckets.set(bucket, new BucketStore(bucket));
     this.bucketNames = new Set(options.buckets);
+    this.v4OnlyBuckets = new Set(options.v4OnlyBuckets ?? []);
     server.on('connection', (socket: Socket) => {
       if (this.closing) socket.destroy();
       this.sockets.add(socket);
@@ -336,6 +345,8 @@ export class OssEmulator {
   /** Starts an emulator listening on `host:port` (default `127.0.0.1`, an ephemeral port). */
   static async start(options: OssEmulatorOptions): Promise<OssEmulator> {
     if (options.buckets.length === 0) throw new TypeError('At least one bucket is required.');
+    const unknown = options.v4OnlyBuckets?.find((bucket) => !options.buckets.includes(bucket));
+    if (unknown !== undefined) throw new TypeError(`v4OnlyBuckets names a bucket that is not in buckets: ${unknown}`);
     const server = createServer();
     const host = options.host ?? '127.0.0.1';
     await listen(server, host, options.port ?? 0);
@@ -412,6 +423,7 @@ export class OssEmulator {
         this.send(res, method, requestId, this.postObject(requests[0], store, body, req.socket.remoteAddress ?? ''), cors);
         return;
       }
+      if (this.v4OnlyBuckets.has(bucket) && signatureKind(requests[0] as OssRequest)?.startsWith('v1-')) throw v1SignatureNotSupported();
       const { request, caller } = this.authenticateFirst(requests);
       const operation = resolveOperation(request);
       this.authorize(caller, operation, request, req.socket.remoteAddress ?? '');
@@ -425,7 +437,7 @@ export class OssEmulator {
 
   /** PostObject: the form checked (local/oss-emulator/post-object), then authorized and stored as a PutObject of its key. */
   private postObject(request: OssRequest, store: BucketStore, body: Buffer, sourceIp: string): Reply {
-    const upload = receivePostObject(request, body, { credentials: this.options.credentials, nowMs: this.now(), region: this.region });
+    const upload = receivePostObject(request, body, { credentials: this.options.credentials, nowMs: this.now(), region: this.region, v4Only: this.v4OnlyBuckets.has(store.name) });
     const put: OssRequest = { method: 'PUT', bucket: store.name, key: upload.key, headers: upload.headers, query: [] };
     this.authorize(upload.caller, 'PutObject', put, sourceIp);
     const stored = this.putObject(put, store, upload.file);

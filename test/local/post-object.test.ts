@@ -151,6 +151,17 @@ describe('OSS emulator PostObject: accepted forms', () => {
     expect(stored('users/alice/a.txt')?.body.toString()).toBe('hello form');
   });
 
+  it('refuses a V1-signed form on a V4-only bucket, as a bucket created today does (EC 0002-00000080), and accepts a V4 one', async () => {
+    const v4Only = await OssEmulator.start({ buckets: [BUCKET], v4OnlyBuckets: [BUCKET], region: REGION, now: () => now, credentials: (id) => (id === 'STS.alice' ? STS : undefined), rolePolicies: { [ROLE]: { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:*'], Resource: ['*'] }] } } });
+    try {
+      const send = (body: FormData) => fetch(`${v4Only.url}/${BUCKET}`, { method: 'POST', body });
+      expect(await refusal(await send(form({ version: 'v1' })))).toMatchObject({ status: 403, code: 'AccessDenied', ec: '0002-00000080' });
+      expect((await send(form())).status).toBe(204);
+    } finally {
+      await v4Only.close();
+    }
+  });
+
   it('accepts a file whose size is exactly at either end of content-length-range', async () => {
     const conditions = [['starts-with', '$key', 'users/alice/'], ['content-length-range', 3, 5]];
     expect((await post(form({ conditions, file: Buffer.from('abc') }))).status).toBe(204);

@@ -3,7 +3,7 @@
  * body whose last field is `file`): the form is parsed, its signature verified, its policy's expiry
  * and every condition enforced, and the object described for the emulator to authorize and store.
  */
-import { OssError, accessDenied, invalidArgument, notImplemented } from '../errors';
+import { OssError, accessDenied, invalidArgument, notImplemented, v1SignatureNotSupported } from '../errors';
 import type { AuthenticateOptions, AuthenticatedCaller } from '../authenticate';
 import type { OssRequest } from '../request';
 import { xmlDocument } from '../xml';
@@ -35,12 +35,15 @@ export function isPostObject(request: OssRequest): boolean {
 /**
  * Reads and checks a PostObject.
  *
- * @throws OssError with OSS's code for a malformed form, a bad signature, an expired policy, a
- *   failed condition, a file out of range or a field the emulator does not implement.
+ * @throws OssError with OSS's code for a malformed form, a V1 form on a V4-only bucket, a bad
+ *   signature, an expired policy, a failed condition, a file out of range or a field the emulator
+ *   does not implement.
  */
-export function receivePostObject(request: OssRequest, body: Buffer, options: AuthenticateOptions): PostObjectUpload {
+export function receivePostObject(request: OssRequest, body: Buffer, options: AuthenticateOptions & { readonly v4Only?: boolean }): PostObjectUpload {
   const { fields, file } = parsePostForm(request.headers['content-type'], body);
-  if (formSignatureKind(fields) === undefined) throw accessDenied('You have no right to access this object because of bucket acl.', {}, '0003-00000001');
+  const kind = formSignatureKind(fields);
+  if (kind === undefined) throw accessDenied('You have no right to access this object because of bucket acl.', {}, '0003-00000001');
+  if (kind === 'v1-form' && options.v4Only === true) throw v1SignatureNotSupported();
   const policyText = fieldText(fields, 'policy');
   if (policyText === undefined) throw accessDenied('The policy form field is required for a signed PostObject.', {}, '0002-00000702');
   const policy = decodePolicy(policyText);
