@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'PolicyTooLarge'
   | 'InvalidConfiguration'
   | 'MissingFunctionCredentials'
+  | 'TooManyRequests'
   | 'StsThrottled'
   | 'StsUnavailable'
   | 'StsInvalidResponse'

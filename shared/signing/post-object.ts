@@ -108,7 +108,7 @@ export async function signPostObject(service: VendingService, invocation: Invoca
   invocation.log.operation = 'PostObject';
   const now = service.now();
   const ttlMs = config.signing.postPolicyTtlSeconds * 1000;
-  const scoped = config.signing.credentials === 'scoped' ? (await scopedCredentials(service, invocation, caller, ttlMs)).credentials : undefined;
+  const scoped = config.signing.credentials === 'scoped' ? (await scopedCredentials(service, invocation, caller, { now, validUntil: now + ttlMs })).credentials : undefined;
   const credentials: AccessCredentials = scoped ?? requireFunctionCredentials(invocation.functionCredentials);
   const expiration = new Date(Math.floor(Math.min(now + ttlMs, scoped?.expiration.getTime() ?? Number.POSITIVE_INFINITY) / 1000) * 1000);
   const signedAt = new Date(now);

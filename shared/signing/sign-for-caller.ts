@@ -3,10 +3,9 @@
  * the caller's session policy, get the signing credentials (scoped or the function's own), bind
  * their security token into the content and sign it.
  */
-import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
-import { type VendingService, authorizeCaller, requireFunctionCredentials, scopedCredentials } from '../vending/caller-credentials';
-import { isoSeconds } from '../time';
+import { type VendingService, authorizeCaller } from '../vending/caller-credentials';
+import { signingCredentials } from '../vending/signing-credentials';
 import { authorizeStringToSign } from './authorize-signing';
 import { ossV1Authorization } from './oss-signature';
 import { bindSecurityToken } from './security-token';
@@ -48,18 +47,13 @@ export async function signForCaller(service: VendingService, invocation: Invocat
     extraHeaders: config.signing.extraHeaders,
   });
   invocation.log.operation = operation;
-  const urlExpires = parsed.date.kind === 'expires' ? parsed.date.time : undefined;
-  const scoped = config.signing.credentials === 'scoped' ? (await scopedCredentials(service, invocation, caller, (urlExpires ?? now) - now)).credentials : undefined;
-  if (scoped !== undefined && urlExpires !== undefined && urlExpires > scoped.expiration.getTime()) {
-    throw new TvmError(403, 'DateOutOfRange', `A presigned URL may not outlive the credentials that sign it; choose an Expires no later than ${isoSeconds(scoped.expiration)}.`);
-  }
-  const credentials = scoped ?? requireFunctionCredentials(invocation.functionCredentials);
+  const { credentials, expiration } = await signingCredentials(service, invocation, caller, parsed.date.kind === 'expires' ? { now, validUntil: parsed.date.time } : { now });
   const signedString = bindSecurityToken(request.stringToSign, parsed, credentials.securityToken);
   return {
     authorization: ossV1Authorization(credentials.accessKeyId, credentials.accessKeySecret, signedString),
     signedString,
     operation,
     ...(credentials.securityToken === undefined ? {} : { securityToken: credentials.securityToken }),
-    ...(scoped === undefined ? {} : { expiration: scoped.expiration }),
+    ...(expiration === undefined ? {} : { expiration }),
   };
 }

@@ -38,10 +38,10 @@ let ossOffsetMs = 0;
 let context: FcContext;
 const logLines: string[] = [];
 
-function handlerFor(overrides: Record<string, string> = {}): FcHttpHandler {
+function handlerFor(overrides: Record<string, string> = {}, now?: () => number): FcHttpHandler {
   return createSignRequestHandler(
     functionEnvironment(sts, issuer, { TVM_SCOPES: JSON.stringify(SCOPES), TVM_DEFAULT_SCOPE: 'photos', TVM_OSS_ENDPOINT: oss.url, ...overrides }),
-    { logger: createLogger((line) => logLines.push(line)) },
+    { logger: createLogger((line) => logLines.push(line)), ...(now === undefined ? {} : { now }) },
   );
 }
 
@@ -311,14 +311,23 @@ describe('sign-request PostObject: expiry', () => {
   });
 
   it('never outlives the signing credentials', async () => {
-    const longPolicy = handlerFor({ TVM_SIGN_POST_POLICY_TTL_SECONDS: '43200', TVM_DURATION_SECONDS: '900' });
+    // The function's clock runs 10 minutes ahead of STS's: the 900 s credentials STS issues have
+    // only 300 s left by the function's clock, less than the 450 s a policy may last.
+    const ahead = handlerFor({ TVM_SIGN_POST_POLICY_TTL_SECONDS: '450', TVM_DURATION_SECONDS: '900' }, () => Date.now() + 600_000);
 
-    const answer = await ask('carol', { version: 'v4', postObject: { key: 'users/carol/a.txt', contentType: 'text/plain' } }, { handler: longPolicy });
+    const answer = await ask('carol', { version: 'v4', postObject: { key: 'users/carol/a.txt', contentType: 'text/plain' } }, { handler: ahead });
 
     const accessKeyId = String((answer.body as unknown as FormAnswer).Fields['x-oss-credential']).split('/')[0] ?? '';
     const credentialsExpire = Date.parse(sts.findIssued(accessKeyId)?.issued.expiration ?? '');
-    expect(Date.parse(String(answer.body['Expiration']))).toBeLessThanOrEqual(credentialsExpire);
-    expect(Date.parse(String(answer.body['Expiration']))).toBeGreaterThan(Date.now() + 800_000);
+    expect(answer.status).toBe(200);
+    expect(Date.parse(String(answer.body['Expiration']))).toBe(credentialsExpire);
+  });
+
+  it('refuses at cold start a policy lifetime over half the credential duration', async () => {
+    const refused = await ask('alice', { version: 'v4', postObject: { key: 'users/alice/a.txt', contentType: 'text/plain' } }, { handler: handlerFor({ TVM_SIGN_POST_POLICY_TTL_SECONDS: '1000', TVM_DURATION_SECONDS: '900' }) });
+
+    expect([refused.status, refused.body['ErrorCode']]).toEqual([500, 'InvalidConfiguration']);
+    expect(String(refused.body['ErrorMessage'])).toContain('TVM_SIGN_POST_POLICY_TTL_SECONDS is invalid: 1000 is more than half of TVM_DURATION_SECONDS (900)');
   });
 });
 
