@@ -1,6 +1,7 @@
 /** Reading a sign-request request: `POST` with the string-to-sign as text, or as JSON with a scope. */
 import { TvmError } from '../errors';
 import type { HttpRequest } from '../http/fc-event';
+import { scopeFromQuery } from '../vending/query-scope';
 
 /** What a sign-request request asks for. */
 export interface SignRequest {
@@ -23,7 +24,7 @@ export function readSignRequest(request: HttpRequest): SignRequest {
   if (request.method !== 'POST') {
     throw new TvmError(405, 'MethodNotAllowed', `Use POST, not ${request.method}.`, { headers: { Allow: 'POST, OPTIONS' } });
   }
-  const fromQuery = request.query['scope'] || undefined;
+  const fromQuery = scopeFromQuery(request.query);
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (contentType !== '' && contentType !== 'text/plain' && contentType !== 'application/json') {
     throw new TvmError(415, 'UnsupportedMediaType', 'Send the string to sign as text/plain, or as application/json {"stringToSign": "..."}.');
