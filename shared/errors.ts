@@ -34,6 +34,10 @@ export type ErrorCode =
   | 'ListingNotSignable'
   | 'OperationNotAllowed'
   | 'SecurityTokenMismatch'
+  | 'SigningModeNotAllowed'
+  | 'CredentialScopeMismatch'
+  | 'RegionNotAllowed'
+  | 'ProductNotAllowed'
   | 'InternalError';
 
 /** Options of a {@link TvmError} beyond status, code and message. */

@@ -1,17 +1,22 @@
 /**
- * The sign-request path: authenticate the caller, parse the string-to-sign, authorize it against
- * the caller's session policy, get the signing credentials (scoped or the function's own), bind
- * their security token into the content and sign it.
+ * The sign-request path for a V1 string-to-sign: authenticate the caller, parse the content,
+ * authorize it against the caller's session policy, get the signing credentials (scoped or the
+ * function's own), bind their security token into the content and sign it. The rules and the
+ * credentials are decided here for every signature version.
  */
-import { TvmError } from '../errors';
+import type { TvmConfig } from '../config/load-config';
 import type { Invocation } from '../http/function-handler';
-import { type VendingService, authorizeCaller, requireFunctionCredentials, scopedCredentials } from '../vending/caller-credentials';
+import type { AccessCredentials } from '../sts/sts-client';
 import { isoSeconds } from '../time';
-import { authorizeStringToSign } from './authorize-signing';
+import { type AuthorizedCaller, type VendingService, authorizeCaller, requireFunctionCredentials, scopedCredentials } from '../vending/caller-credentials';
+import { type SigningRules, authorizeStringToSign, dateOutOfRange } from './authorize-signing';
 import { ossV1Authorization } from './oss-signature';
 import { bindSecurityToken } from './security-token';
 import type { SignRequest } from './sign-request';
 import { parseStringToSign } from './string-to-sign';
+
+/** A V1 string-to-sign sent as text or JSON. */
+export type V1ContentRequest = Extract<SignRequest, { mode: 'text' | 'json' }>;
 
 /** A signed content and what the app needs to send its request. */
 export interface SignedContent {
@@ -33,12 +38,26 @@ export interface SignedContent {
  * @throws {@link TvmError} for an unauthenticated caller, a malformed or unauthorized content,
  *   a content carrying another token (409), or an STS failure.
  */
-export async function signForCaller(service: VendingService, invocation: Invocation, request: SignRequest): Promise<SignedContent> {
-  const { config } = service;
+export async function signForCaller(service: VendingService, invocation: Invocation, request: V1ContentRequest): Promise<SignedContent> {
   const caller = await authorizeCaller(service, invocation, request.scope);
   const parsed = parseStringToSign(request.stringToSign);
   const now = service.now();
-  const { operation } = authorizeStringToSign(parsed, {
+  const { operation } = authorizeStringToSign(parsed, signingRules(service.config, caller, now));
+  invocation.log.operation = operation;
+  const { credentials, expiration } = await signingCredentials(service, invocation, caller, parsed.date.kind === 'expires' ? { now, validUntil: parsed.date.time } : { now });
+  const signedString = bindSecurityToken(request.stringToSign, parsed, credentials.securityToken);
+  return {
+    authorization: ossV1Authorization(credentials.accessKeyId, credentials.accessKeySecret, signedString),
+    signedString,
+    operation,
+    ...(credentials.securityToken === undefined ? {} : { securityToken: credentials.securityToken }),
+    ...(expiration === undefined ? {} : { expiration }),
+  };
+}
+
+/** The rules a caller's requests are authorized by, at `now` (the request's one clock reading). */
+export function signingRules(config: TvmConfig, caller: AuthorizedCaller, now: number): SigningRules {
+  return {
     bucket: config.bucket,
     prefix: caller.policy.prefix,
     policy: caller.policy.document,
@@ -46,20 +65,31 @@ export async function signForCaller(service: VendingService, invocation: Invocat
     maxSkewSeconds: config.signing.maxSkewSeconds,
     maxUrlTtlSeconds: config.signing.maxUrlTtlSeconds,
     extraHeaders: config.signing.extraHeaders,
-  });
-  invocation.log.operation = operation;
-  const urlExpires = parsed.date.kind === 'expires' ? parsed.date.time : undefined;
-  const scoped = config.signing.credentials === 'scoped' ? (await scopedCredentials(service, invocation, caller, (urlExpires ?? now) - now)).credentials : undefined;
-  if (scoped !== undefined && urlExpires !== undefined && urlExpires > scoped.expiration.getTime()) {
-    throw new TvmError(403, 'DateOutOfRange', `A presigned URL may not outlive the credentials that sign it; choose an Expires no later than ${isoSeconds(scoped.expiration)}.`);
-  }
-  const credentials = scoped ?? requireFunctionCredentials(invocation.functionCredentials);
-  const signedString = bindSecurityToken(request.stringToSign, parsed, credentials.securityToken);
-  return {
-    authorization: ossV1Authorization(credentials.accessKeyId, credentials.accessKeySecret, signedString),
-    signedString,
-    operation,
-    ...(credentials.securityToken === undefined ? {} : { securityToken: credentials.securityToken }),
-    ...(scoped === undefined ? {} : { expiration: scoped.expiration }),
   };
+}
+
+/** Credentials to sign with. */
+export interface SigningCredentials {
+  readonly credentials: AccessCredentials;
+  /** When they expire: known for scoped credentials, absent for the function role's own. */
+  readonly expiration?: Date;
+}
+
+/**
+ * The credentials that sign for `caller`, whatever the signature version: in `scoped` mode the
+ * caller's own scoped credentials through the instance's cache, in `function` mode the function
+ * role's. For a presigned URL, `validUntil` is its expiry (V1: the Expires line; V4: `x-oss-date` +
+ * `x-oss-expires`): the credentials must outlive it.
+ *
+ * @throws {@link TvmError} 403 `DateOutOfRange` for a URL the credentials would not outlive;
+ *   the STS and configuration errors of {@link scopedCredentials}.
+ */
+export async function signingCredentials(service: VendingService, invocation: Invocation, caller: AuthorizedCaller, need: { readonly now: number; readonly validUntil?: number }): Promise<SigningCredentials> {
+  const { now, validUntil } = need;
+  if (service.config.signing.credentials === 'function') return { credentials: requireFunctionCredentials(invocation.functionCredentials) };
+  const { credentials } = await scopedCredentials(service, invocation, caller, (validUntil ?? now) - now);
+  if (validUntil !== undefined && validUntil > credentials.expiration.getTime()) {
+    throw dateOutOfRange(`A presigned URL may not outlive the credentials that sign it; choose an Expires no later than ${isoSeconds(credentials.expiration)}.`, now);
+  }
+  return { credentials, expiration: credentials.expiration };
 }
