@@ -7,7 +7,8 @@
  * Operations: PutObject, GetObject (Range), HeadObject, GetObjectMeta, DeleteObject,
  * InitiateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts,
  * ListObjects (v1) and ListObjectsV2, path style (`/<bucket>/<key>`) and virtual-host style
- * (`Host: <bucket>.<domain>`). Objects live in memory.
+ * (`Host: <bucket>.<domain>`). Objects live in memory. A bucket may accept only V4 signatures, as one
+ * created since 2025-09-01 does (`v4OnlyBuckets`).
  *
  * @example
  * ```ts
@@ -25,9 +26,9 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { listen } from './listen';
-import { authenticate } from './oss-emulator/authenticate';
+import { authenticate, signatureKind } from './oss-emulator/authenticate';
 import type { AuthenticatedCaller, CredentialRecord } from './oss-emulator/authenticate';
-import { OssError, accessDenied, invalidArgument, malformedXml, noSuchBucket, noSuchKey, noSuchUpload, notImplemented } from './oss-emulator/errors';
+import { OssError, accessDenied, invalidArgument, malformedXml, noSuchBucket, noSuchKey, noSuchUpload, notImplemented, v1SignatureNotSupported } from './oss-emulator/errors';
 import { authorizeRequest } from './oss-emulator/policy';
 import { addressings, hasQuery, parseQuery, queryValue } from './oss-emulator/request';
 import type { OssRequest } from './oss-emulator/request';
@@ -47,6 +48,12 @@ export interface OssEmulatorOptions {
   port?: number;
   /** The buckets that exist, e.g. `['oss-tvm-sandbox']`. */
   buckets: string[];
+  /**
+   * Buckets (of {@link buckets}) that accept only V4 signatures, as a bucket created since 2025-09-01
+   * does: a V1-signed request to one is refused with 403 `AccessDenied`, EC `0002-00000080`. The
+   * others accept V1 and V4, as a legacy bucket does. Default: none.
+   */
+  v4OnlyBuckets?: readonly string[];
   /** The region V4 signatures must be scoped to. Default `cn-hangzhou`. */
   region?: string;
   /**
@@ -302,6 +309,7 @@ export class OssEmulator {
   private readonly server: Server;
   private readonly buckets = new Map<string, BucketStore>();
   private readonly bucketNames: ReadonlySet<string>;
+  private readonly v4OnlyBuckets: ReadonlySet<string>;
   private readonly region: string;
   private readonly now: () => number;
   private readonly options: OssEmulatorOptions;
@@ -318,6 +326,7 @@ export class OssEmulator {
     this.now = options.now ?? Date.now;
     for (const bucket of options.buckets) this.buckets.set(bucket, new BucketStore(bucket));
     this.bucketNames = new Set(options.buckets);
+    this.v4OnlyBuckets = new Set(options.v4OnlyBuckets ?? []);
     server.on('connection', (socket: Socket) => {
       if (this.closing) socket.destroy();
       this.sockets.add(socket);
@@ -329,6 +338,8 @@ export class OssEmulator {
   /** Starts an emulator listening on `host:port` (default `127.0.0.1`, an ephemeral port). */
   static async start(options: OssEmulatorOptions): Promise<OssEmulator> {
     if (options.buckets.length === 0) throw new TypeError('At least one bucket is required.');
+    const unknown = options.v4OnlyBuckets?.find((bucket) => !options.buckets.includes(bucket));
+    if (unknown !== undefined) throw new TypeError(`v4OnlyBuckets names a bucket that is not in buckets: ${unknown}`);
     const server = createServer();
     const host = options.host ?? '127.0.0.1';
     await listen(server, host, options.port ?? 0);
@@ -395,6 +406,7 @@ export class OssEmulator {
       if (bucket === undefined) throw notImplemented('service-level requests (ListBuckets)');
       const store = this.buckets.get(bucket);
       if (!store) throw noSuchBucket(bucket);
+      if (this.v4OnlyBuckets.has(bucket) && signatureKind(requests[0] as OssRequest)?.startsWith('v1-')) throw v1SignatureNotSupported();
       const { request, caller } = this.authenticateFirst(requests);
       const operation = resolveOperation(request);
       this.authorize(caller, operation, request, req.socket.remoteAddress ?? '');

@@ -1,6 +1,7 @@
 /**
  * The offline sandbox: one local HTTP server that serves the functions through the FC 3.0 event
- * adapter, next to an STS emulator and a demo identity provider. With real credentials in the
+ * adapter, next to an STS emulator, an OSS emulator whose bucket accepts only V4 signatures (unless
+ * `legacyV1`), and a demo identity provider. With real credentials in the
  * environment (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optionally
  * ALIBABA_CLOUD_SECURITY_TOKEN) and TVM_STS_ENDPOINT unset, it talks to real STS instead.
  */
@@ -26,6 +27,12 @@ export interface SandboxOptions {
   /** The environment to read TVM_* overrides and real credentials from. Default `process.env`. */
   readonly environment?: Environment;
   readonly logger?: Logger;
+  /**
+   * A legacy sandbox bucket that accepts V1 and V4 signatures, like a bucket created before
+   * 2025-09-01. Default: the environment's `SANDBOX_LEGACY_V1` (`1` or `true`), else false: the bucket
+   * accepts only V4, like a bucket created today (`npm start -- --legacy-v1` sets it).
+   */
+  readonly legacyV1?: boolean;
 }
 
 /** A running sandbox. */
@@ -38,6 +45,8 @@ export interface Sandbox {
   readonly sts?: StsEmulator;
   /** The OSS emulator, beside the STS emulator, authorizing with the app role policy of the scopes. */
   readonly oss?: OssEmulator;
+  /** Whether the sandbox bucket accepts V1 signatures (a legacy bucket); otherwise only V4. */
+  readonly legacyV1: boolean;
   /** The TVM_* settings the functions run with. */
   readonly settings: Readonly<Record<string, string>>;
   close(): Promise<void>;
@@ -57,7 +66,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   const issuer = await createDemoIssuer(`${url}/issuer`, SANDBOX_AUDIENCE);
   const settings = sandboxSettings(environment, url, sts);
-  const oss = sts ? await startOss(sts, host, settings) : undefined;
+  const legacyV1 = options.legacyV1 ?? ['1', 'true'].includes(environment['SANDBOX_LEGACY_V1'] ?? '');
+  const oss = sts ? await startOss(sts, host, settings, legacyV1) : undefined;
   if (oss) settings['TVM_OSS_ENDPOINT'] = oss.url;
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
@@ -88,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     issuer,
     ...(sts ? { sts } : {}),
     ...(oss ? { oss } : {}),
+    legacyV1,
     settings,
     close: async () => {
       server.closeAllConnections();
@@ -114,11 +125,11 @@ function sandboxSettings(environment: Environment, url: string, sts: StsEmulator
 }
 
 /**
- * The sandbox OSS: its buckets, the STS emulator's credentials, and for the sandbox's app role the
+ * The sandbox OSS: its bucket (V4-only unless `legacyV1`), the STS emulator's credentials, and for the sandbox's app role the
  * permission policy `npm run ram-policies` prints for these scopes (so OSS enforces what RAM would).
  * Without a usable configuration it still starts, allowing nothing.
  */
-async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>): Promise<OssEmulator> {
+async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, legacyV1: boolean): Promise<OssEmulator> {
   let rolePolicy: object = { Version: '1', Statement: [] };
   try {
     const config = loadConfig(settings);
@@ -126,9 +137,11 @@ async function startOss(sts: StsEmulator, host: string, settings: Record<string,
   } catch {
     // The functions report the configuration problem themselves, on every request.
   }
+  const bucket = settings['TVM_BUCKET'] ?? SANDBOX_BUCKET;
   return OssEmulator.start({
     host,
-    buckets: [settings['TVM_BUCKET'] ?? SANDBOX_BUCKET],
+    buckets: [bucket],
+    v4OnlyBuckets: legacyV1 ? [] : [bucket],
     region: settings['TVM_REGION'] ?? 'cn-hangzhou',
     credentials: credentialsFromSts(sts),
     rolePolicies: { [settings['TVM_ROLE_ARN'] ?? sts.defaultRoleArn]: rolePolicy },

@@ -21,6 +21,7 @@ interface OssClientOptions {
   sldEnable: boolean;
   timeout: number;
   refreshSTSTokenInterval: number;
+  authorizationV4: boolean;
 }
 
 type OssClientConstructor = new (options: OssClientOptions) => OssClient;
@@ -29,7 +30,8 @@ const AliOss = createRequire(import.meta.url)('ali-oss') as OssClientConstructor
 
 /**
  * An ali-oss client on vended credentials, for `endpoint` (the vended one or an override). A
- * loopback endpoint is addressed path-style, as `objectUrl` addresses it.
+ * loopback endpoint is addressed path-style, as `objectUrl` addresses it. It signs with V4, which
+ * every bucket accepts: buckets created since 2025-09-01 refuse V1.
  */
 export function createOssClient(credentials: VendedCredentials, endpoint: string, timeoutMs: number): OssClient {
   return new AliOss({
@@ -44,5 +46,6 @@ export function createOssClient(credentials: VendedCredentials, endpoint: string
     timeout: timeoutMs,
     // Set explicitly only to keep ali-oss from warning that the token is never refreshed: one run outlives no token.
     refreshSTSTokenInterval: 60 * 60 * 1000,
+    authorizationV4: true,
   });
 }

@@ -79,12 +79,15 @@ describe('s.yaml', () => {
     expect(actions.map((action) => action.run)).toContain('npm run build');
   });
 
-  it('keeps the STS client deadline well inside the function timeout, and shares instances between requests', () => {
+  it('keeps the STS client deadline well inside the function timeout', () => {
     for (const name of FUNCTIONS) {
-      const props = rendered.resources[name]?.props as unknown as { timeout: number; instanceConcurrency: number };
+      const props = rendered.resources[name]?.props as unknown as { timeout: number };
       expect(props.timeout).toBeGreaterThanOrEqual(2 * 5);
-      expect(props.instanceConcurrency).toBeGreaterThan(1);
     }
+  });
+
+  it('sets nothing FC 3.0 ignores for nodejs20: no instance concurrency, which built-in runtimes do not have', () => {
+    for (const name of FUNCTIONS) expect(rendered.resources[name]?.props).not.toHaveProperty('instanceConcurrency');
   });
 
   it('serves each function on an anonymous HTTP trigger with the methods it answers', () => {
@@ -124,6 +127,7 @@ describe('s.yaml', () => {
       ['an unknown runtime', (text: string) => text.replace('runtime: nodejs20', 'runtime: nodejs22')],
       ['an authType fc3 does not accept', (text: string) => text.replace('authType: anonymous', 'authType: none')],
       ['a method fc3 does not accept', (text: string) => text.replace('methods: [GET, POST, OPTIONS]', 'methods: [GET, POST, CONNECT]')],
+      ['instance concurrency on a nodejs20 event function', (text: string) => text.replace('    timeout: 10\n', '    timeout: 10\n    instanceConcurrency: 20\n')],
     ])('%s', async (_case, mutate) => {
       const mutated = mutate(template);
       expect(mutated).not.toBe(template);
@@ -131,6 +135,33 @@ describe('s.yaml', () => {
       const valid = FUNCTIONS.every((name) => validateProps(output.resources[name]?.props));
       expect(valid).toBe(false);
     });
+  });
+});
+
+describe('the fc3 props schema', () => {
+  const eventFunction = {
+    region: 'cn-hangzhou', functionName: 'f', runtime: 'nodejs20', handler: 'index.handler', code: './dist/f', memorySize: 256, timeout: 10,
+    role: DEPLOYER_ENVIRONMENT.TVM_FUNCTION_ROLE_ARN, environmentVariables: {}, triggers: [{ triggerName: 'http', triggerType: 'http', triggerConfig: { authType: 'anonymous', methods: ['GET'] } }],
+  };
+  const { handler: _handler, ...withoutHandler } = eventFunction;
+  const webFunction = { ...withoutHandler, runtime: 'custom.debian10', instanceConcurrency: 100, customRuntimeConfig: { command: ['node'], args: ['server.js'], port: 9000 } };
+
+  it.each([
+    ['a nodejs20 event function', eventFunction],
+    ['a custom-runtime web function with instance concurrency', webFunction],
+  ])('accepts %s', (_case, props) => {
+    expect(validateProps(props), JSON.stringify(validateProps.errors)).toBe(true);
+  });
+
+  it.each([
+    ['instance concurrency on a built-in runtime, which FC 3.0 serves one request per instance', { ...eventFunction, instanceConcurrency: 20 }],
+    ['a start command on a built-in runtime', { ...eventFunction, customRuntimeConfig: webFunction.customRuntimeConfig }],
+    ['a built-in runtime without its handler', { ...withoutHandler }],
+    ['a custom runtime without a start command', { ...webFunction, customRuntimeConfig: undefined }],
+    ['a custom runtime without instance concurrency', { ...webFunction, instanceConcurrency: undefined }],
+    ['instance concurrency above 200', { ...webFunction, instanceConcurrency: 201 }],
+  ])('refuses %s', (_case, props) => {
+    expect(validateProps(JSON.parse(JSON.stringify(props)))).toBe(false);
   });
 });
 

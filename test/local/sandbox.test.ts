@@ -3,7 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../local/sandbox';
+import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { aliOssFromVended, ossRefusal } from '../helpers/ali-oss';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -11,8 +12,8 @@ afterAll(() => {
 });
 
 /** Runs `local/start.ts` as `npm start` does and resolves with the process and what it printed up to the request logs. */
-async function startedSandbox(): Promise<{ child: ChildProcess; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { env: { ...process.env, PORT: '0', TVM_STS_ENDPOINT: '', ALIBABA_CLOUD_ACCESS_KEY_ID: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startedSandbox(args: readonly string[] = []): Promise<{ child: ChildProcess; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], { env: { ...process.env, PORT: '0', TVM_STS_ENDPOINT: '', ALIBABA_CLOUD_ACCESS_KEY_ID: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   let output = '';
   child.stdout?.setEncoding('utf8');
@@ -96,6 +97,9 @@ describe('npm start: the sign-request example', () => {
       expect(intro).toBeGreaterThan(-1);
       const command = lines.slice(intro + 1).find((line) => line.trim() !== '');
       expect(command).toMatch(/^curl .*\/sign-request'$/);
+      expect(lines[intro]).toContain('V1 self-signing mode');
+      expect(lines[intro]).toContain('restart with npm start -- --legacy-v1 to send it');
+      expect(output).toContain('accepts only V4 signatures, like a bucket created today');
 
       // Act: the printed line as is (it uses printf and date), in bash.
       const reply = await runInBash(command ?? '');
@@ -107,6 +111,21 @@ describe('npm start: the sign-request example', () => {
       expect(head).toMatch(/^content-type: text\/plain/im);
       expect(head).toMatch(/^x-oss-security-token: \S{20,}\r?$/im);
       expect(body).toMatch(/^OSS STS\.[^:]+:[A-Za-z0-9+/]+=*$/);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
+  }, 30_000);
+});
+
+describe('npm start -- --legacy-v1', () => {
+  it('runs a legacy bucket and says the V1 example can be sent to it', async () => {
+    // Act
+    const { child, output } = await startedSandbox(['--legacy-v1']);
+    try {
+      // Assess
+      expect(output).toContain('legacy, accepts V1 and V4 signatures');
+      expect(output).toMatch(/^Sign an upload .*this one is\):$/m);
     } finally {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
@@ -149,6 +168,51 @@ describe('startSandbox: sign-request', () => {
       expect(((await refused.json()) as { ErrorCode: string }).ErrorCode).toBe('KeyNotAllowed');
       expect(wrongMethod.status).toBe(405);
       expect(sandbox.sts?.successfulCalls).toBe(1);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
+describe('startSandbox: the sandbox bucket', () => {
+  async function vended(sandbox: Sandbox): Promise<Record<string, unknown>> {
+    const token = await sandbox.issuer.issue('zoe');
+    const response = await fetch(sandbox.functionUrls['vend-token'] ?? '', { headers: { Authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  it('accepts only V4 signatures by default, like a bucket created today: V1 is refused with EC 0002-00000080', async () => {
+    // Prepare
+    const sandbox = await startSandbox({ port: 0, environment: {}, logger: { request: () => {}, event: () => {} } });
+    try {
+      const credentials = await vended(sandbox);
+      // Act
+      const v1 = await ossRefusal(aliOssFromVended(credentials).put('users/zoe/v1.txt', Buffer.from('v1')));
+      await aliOssFromVended(credentials, { authorizationV4: true }).put('users/zoe/v4.txt', Buffer.from('v4'));
+      // Assess
+      expect(sandbox.legacyV1).toBe(false);
+      expect(v1).toMatchObject({ status: 403, code: 'AccessDenied', ec: '0002-00000080' });
+      expect([...(sandbox.oss?.objects(sandbox.settings['TVM_BUCKET'] ?? '').keys() ?? [])]).toEqual(['users/zoe/v4.txt']);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it.each([
+    ['legacyV1: true', { legacyV1: true }, {}],
+    ['SANDBOX_LEGACY_V1=1', {}, { SANDBOX_LEGACY_V1: '1' }],
+  ])('is a legacy bucket that accepts V1 and V4 with %s', async (_name, options, environment) => {
+    // Prepare
+    const sandbox = await startSandbox({ port: 0, environment, ...options, logger: { request: () => {}, event: () => {} } });
+    try {
+      const credentials = await vended(sandbox);
+      // Act
+      await aliOssFromVended(credentials).put('users/zoe/v1.txt', Buffer.from('v1'));
+      const got = await aliOssFromVended(credentials, { authorizationV4: true }).get('users/zoe/v1.txt');
+      // Assess
+      expect(sandbox.legacyV1).toBe(true);
+      expect(got.content.toString()).toBe('v1');
     } finally {
       await sandbox.close();
     }

@@ -578,7 +578,10 @@ describe('the smoke steps against the sandbox and a stand-in OSS', () => {
       expect(signedPut?.headers['authorization']).toMatch(/^OSS STS\.[A-Za-z0-9]+:[A-Za-z0-9+/]{27}=$/);
       expect(signedPut?.headers['x-oss-security-token']).toBeTruthy();
       expect(oss.objects.size).toBe(0);
-      const secrets = oss.requests.flatMap((request) => [request.headers['x-oss-security-token'], request.headers['authorization']?.split(':')[1]]);
+      const aliOssPut = oss.requests.find((request) => request.method === 'PUT' && !request.path.includes('-signed-'));
+      expect(aliOssPut?.headers['authorization']).toMatch(/^OSS4-HMAC-SHA256 Credential=STS\.[A-Za-z0-9]+\/\d{8}\/cn-hangzhou\/oss\/aliyun_v4_request,Signature=[0-9a-f]{64}$/);
+      const signatureOf = (authorization: string | undefined): string | undefined => /Signature=([0-9a-f]{64})$/.exec(authorization ?? '')?.[1] ?? authorization?.split(':')[1];
+      const secrets = oss.requests.flatMap((request) => [request.headers['x-oss-security-token'], signatureOf(request.headers['authorization'])]);
       expect(secrets.every((secret) => typeof secret === 'string' && secret.length > 10)).toBe(true);
       for (const secret of [token, ...secrets]) expect(lines.join('\n')).not.toContain(secret);
     } finally {
@@ -648,6 +651,42 @@ describe('the smoke steps against the sandbox and a stand-in OSS', () => {
     } finally {
       await oss.close();
     }
+  });
+});
+
+describe('the smoke steps against the sandbox OSS', () => {
+  const environment = { TVM_SCOPES: JSON.stringify({ user: { prefix: 'users/${sub}/', actions: ['read', 'write', 'delete'] } }), TVM_DEFAULT_SCOPE: 'user' };
+
+  async function runAgainst(legacyV1: boolean): Promise<{ result: unknown; lines: string[]; keys: string[] }> {
+    const sandbox = await startSandbox({ port: 0, legacyV1, environment, logger: { request() {}, event() {} } });
+    try {
+      const token = await sandbox.issuer.issue('alice');
+      const lines: string[] = [];
+      const options = { vendTokenUrl: sandbox.functionUrls['vend-token'] ?? '', signRequestUrl: sandbox.functionUrls['sign-request'] ?? '', token };
+      const result = await runSmokeSteps(smokeSteps(options), { writeLine: (line) => lines.push(line), secrets: [token] });
+      return { result, lines, keys: [...(sandbox.oss?.objects(sandbox.settings['TVM_BUCKET'] ?? '').keys() ?? [])] };
+    } finally {
+      await sandbox.close();
+    }
+  }
+
+  it('passes on a bucket that accepts only V4, reporting that OSS refuses the V1 self-signed put', async () => {
+    // Act
+    const { result, lines, keys } = await runAgainst(false);
+    // Assess
+    expect(result, lines.join('\n')).toEqual({ passed: true });
+    expect(lines[6]).toMatch(/^✓ signed put: users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt: refused with HTTP 403 0002-00000080: this bucket accepts only V4 signatures/);
+    expect(lines[7]).toMatch(/^✓ delete signed put: skipped: OSS wrote nothing/);
+    expect(keys).toEqual([]);
+  });
+
+  it('passes on a legacy bucket, where OSS accepts the V1 self-signed put', async () => {
+    // Act
+    const { result, lines, keys } = await runAgainst(true);
+    // Assess
+    expect(result, lines.join('\n')).toEqual({ passed: true });
+    expect(lines[6]).toMatch(/^✓ signed put: users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt \(\d+ bytes\) to http:\/\/127\.0\.0\.1:\d+: HTTP 200$/);
+    expect(keys).toEqual([]);
   });
 });
 
