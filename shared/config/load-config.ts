@@ -45,6 +45,8 @@ export interface TvmConfig {
   /** The scope used when a request names none; absent when requests must name one. */
   readonly defaultScope?: string;
   readonly durationSeconds: number;
+  /** The most AssumeRole calls one instance makes for one identity and scope per hour. */
+  readonly stsCallsPerHour: number;
   readonly signing: SigningSettings;
   /** Web origins allowed to call from a browser; empty when browsers are not served, `*` for any. */
   readonly corsAllowedOrigins: readonly string[];
@@ -56,7 +58,7 @@ export interface SigningSettings {
   readonly credentials: 'scoped' | 'function';
   /** How far a Date or x-oss-date line may be from server time. */
   readonly maxSkewSeconds: number;
-  /** How far in the future a presigned URL's Expires may be. */
+  /** How far in the future a presigned URL's Expires may be; at most half of the credential duration. */
   readonly maxUrlTtlSeconds: number;
   /** x-oss headers accepted besides the default ones. */
   readonly extraHeaders: readonly string[];
@@ -89,14 +91,15 @@ export function loadConfig(environment: Environment): TvmConfig {
   const identityClaim = usable('TVM_IDENTITY_CLAIM') ? settings.TVM_IDENTITY_CLAIM ?? 'sub' : undefined;
   const scopes = identityClaim !== undefined && usable('TVM_SCOPES') ? readScopes(settings, identityClaim, usable('TVM_BUCKET'), problems) : undefined;
   const defaultScope = usable('TVM_DEFAULT_SCOPE') ? readDefaultScope(settings, scopes, problems) : undefined;
-  const durationSeconds = usable('TVM_DURATION_SECONDS') ? readSeconds(settings, 'TVM_DURATION_SECONDS', 3600, 900, 43200, problems) : 0;
+  const durationSeconds = usable('TVM_DURATION_SECONDS') ? readWholeNumber(settings, 'TVM_DURATION_SECONDS', 3600, 900, 43200, problems) : undefined;
+  const stsCallsPerHour = usable('TVM_STS_CALLS_PER_HOUR') ? readWholeNumber(settings, 'TVM_STS_CALLS_PER_HOUR', 60, 1, 3600, problems) : undefined;
   const signing: SigningSettings = {
     credentials: settings.TVM_SIGNING_CREDENTIALS === 'function' ? 'function' : 'scoped',
-    maxSkewSeconds: usable('TVM_SIGN_MAX_SKEW_SECONDS') ? readSeconds(settings, 'TVM_SIGN_MAX_SKEW_SECONDS', 300, 30, 900, problems) : 0,
-    maxUrlTtlSeconds: usable('TVM_SIGN_MAX_URL_TTL_SECONDS') ? readSeconds(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', 3600, 60, 43200, problems) : 0,
+    maxSkewSeconds: usable('TVM_SIGN_MAX_SKEW_SECONDS') ? readWholeNumber(settings, 'TVM_SIGN_MAX_SKEW_SECONDS', 300, 30, 900, problems) ?? 0 : 0,
+    maxUrlTtlSeconds: usable('TVM_SIGN_MAX_URL_TTL_SECONDS') ? readUrlTtl(settings, durationSeconds, problems) ?? 0 : 0,
     extraHeaders: settings.TVM_SIGN_EXTRA_HEADERS?.split(',') ?? [],
   };
-  if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined) {
+  if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined || durationSeconds === undefined || stsCallsPerHour === undefined) {
     throw new TvmError(500, 'InvalidConfiguration', `The function is misconfigured: ${problems.join('; ')}.`);
   }
   return {
@@ -116,6 +119,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     scopes,
     ...(defaultScope === undefined ? {} : { defaultScope }),
     durationSeconds,
+    stsCallsPerHour,
     signing,
     corsAllowedOrigins: settings.TVM_CORS_ALLOWED_ORIGINS?.split(',') ?? [],
   };
@@ -275,12 +279,34 @@ function readDefaultScope(settings: Settings, scopes: ScopeConfiguration | undef
   return chosen;
 }
 
-type SecondsSetting = 'TVM_DURATION_SECONDS' | 'TVM_SIGN_MAX_SKEW_SECONDS' | 'TVM_SIGN_MAX_URL_TTL_SECONDS';
+type WholeNumberSetting = 'TVM_DURATION_SECONDS' | 'TVM_STS_CALLS_PER_HOUR' | 'TVM_SIGN_MAX_SKEW_SECONDS' | 'TVM_SIGN_MAX_URL_TTL_SECONDS';
 
-function readSeconds(settings: Settings, name: SecondsSetting, fallback: number, min: number, max: number, problems: string[]): number {
-  const seconds = Number(settings[name] ?? fallback);
-  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-    problems.push(`${name} is invalid: expected ${environmentSchema.properties[name].description}`);
+/**
+ * The longest presigned URL, at most half the credential duration D (default: the smaller of
+ * 3600 and D/2). Then a cached credential that cannot cover a URL of up to that TTL has less than
+ * D/2 left, so it is more than half used: a user presigning at the maximum TTL renews at most once
+ * per D/2, and credentials just renewed always cover the URL. With a TTL near D every request
+ * would miss the cache and call STS.
+ */
+function readUrlTtl(settings: Settings, durationSeconds: number | undefined, problems: string[]): number | undefined {
+  if (durationSeconds === undefined) return readWholeNumber(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', 3600, 60, 43200, problems);
+  const half = Math.floor(durationSeconds / 2);
+  const ttl = readWholeNumber(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', Math.min(3600, half), 60, 43200, problems);
+  if (ttl !== undefined && ttl > half) {
+    problems.push(
+      `TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: ${ttl} is more than half of TVM_DURATION_SECONDS (${durationSeconds}), so cached credentials could rarely cover a presigned URL and nearly every one would cost an AssumeRole call; ` +
+        `set TVM_SIGN_MAX_URL_TTL_SECONDS to at most ${half}, or TVM_DURATION_SECONDS to at least ${2 * ttl}`,
+    );
   }
-  return seconds;
+  return ttl;
+}
+
+/** The setting's whole number from `min` to `max` (`fallback` when unset), or `undefined` with a problem. */
+function readWholeNumber(settings: Settings, name: WholeNumberSetting, fallback: number, min: number, max: number, problems: string[]): number | undefined {
+  const value = Number(settings[name] ?? fallback);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} is invalid: expected ${environmentSchema.properties[name].description}`);
+    return undefined;
+  }
+  return value;
 }

@@ -107,7 +107,7 @@ export const environmentSchema = {
     TVM_SIGN_MAX_URL_TTL_SECONDS: {
       type: 'string',
       pattern: '^[0-9]{1,5}$',
-      description: 'a whole number of seconds from 60 to 43200',
+      description: 'a whole number of seconds from 60 to 43200, and at most half of TVM_DURATION_SECONDS',
     },
     TVM_SIGN_EXTRA_HEADERS: {
       type: 'string',
@@ -118,6 +118,11 @@ export const environmentSchema = {
       type: 'string',
       pattern: '^[0-9]{3,5}$',
       description: 'a whole number of seconds from 900 to 43200',
+    },
+    TVM_STS_CALLS_PER_HOUR: {
+      type: 'string',
+      pattern: '^[0-9]{1,4}$',
+      description: 'a whole number of AssumeRole calls from 1 to 3600',
     },
   },
 } as const;

@@ -6,10 +6,9 @@
  * between them (how `x-oss-date` is written, where a presigned URL carries its token) are a
  * {@link SignatureDialect}.
  */
-import { TvmError } from '../errors';
+import { TvmError, dateOutOfRange } from '../errors';
 import { evaluatePolicy } from '../policy/evaluate-policy';
 import type { SessionPolicy } from '../policy/session-policy';
-import { isoSeconds } from '../time';
 import type { SignableRequest } from './signable-request';
 import { parseV4Timestamp } from './signature-v4';
 import { parseRfc1123 } from './string-to-sign';
@@ -124,16 +123,6 @@ export function authorizeRequest(request: SignableRequest, rules: SigningRules, 
     throw refused('OperationNotAllowed', `Your access does not allow ${operation} on this object.`);
   }
   return { operation, action, resource };
-}
-
-/**
- * The refusal of a date outside its window: 403 `DateOutOfRange` with the server time in the
- * `ServerTime` body field (`yyyy-MM-ddTHH:mm:ssZ`) and the `Date` header, so a client whose clock
- * is off can correct itself.
- */
-export function dateOutOfRange(message: string, now: number): TvmError {
-  const serverTime = new Date(now);
-  return new TvmError(403, 'DateOutOfRange', message, { headers: { Date: serverTime.toUTCString() }, bodyFields: { ServerTime: isoSeconds(serverTime) } });
 }
 
 function checkDate(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): void {

@@ -9,15 +9,16 @@
  * line, the time, the declared bucket and key) is. A RemoteSignerV1 map holds the whole V1 string
  * to sign and is authorized by the V1 rules in either credential mode.
  */
-import { TvmError } from '../errors';
+import { TvmError, dateOutOfRange } from '../errors';
 import type { Invocation } from '../http/function-handler';
 import { type VendingService, authorizeCaller } from '../vending/caller-credentials';
-import { authorizeResource, authorizeStringToSign, dateOutOfRange } from './authorize-signing';
+import { authorizeResource, authorizeStringToSign } from './authorize-signing';
 import { ossV1Signature } from './oss-signature';
 import { SIGNABLE_VERBS, type SignableVerb } from './signable-request';
 import { V4_ALGORITHM, V4_PRODUCT, V4_TERMINATOR, parseV4Timestamp, v4Signature } from './signature-v4';
 import { carriedToken, requireSigningCredentials } from './security-token';
-import { signingCredentials, signingRules } from './sign-for-caller';
+import { signingCredentials } from '../vending/signing-credentials';
+import { signingRules } from './sign-for-caller';
 import type { RemoteSignerV1Info, RemoteSignerV4Info, SignRequest } from './sign-request';
 import { parseStringToSign } from './string-to-sign';
 

@@ -1,15 +1,14 @@
 /**
  * The sign-request path for a V1 string-to-sign: authenticate the caller, parse the content,
  * authorize it against the caller's session policy, get the signing credentials (scoped or the
- * function's own), bind their security token into the content and sign it. The rules and the
- * credentials are decided here for every signature version.
+ * function's own), bind their security token into the content and sign it. The rules a caller's
+ * requests are authorized by are decided here for every signature version.
  */
 import type { TvmConfig } from '../config/load-config';
 import type { Invocation } from '../http/function-handler';
-import type { AccessCredentials } from '../sts/sts-client';
-import { isoSeconds } from '../time';
-import { type AuthorizedCaller, type VendingService, authorizeCaller, requireFunctionCredentials, scopedCredentials } from '../vending/caller-credentials';
-import { type SigningRules, authorizeStringToSign, dateOutOfRange } from './authorize-signing';
+import { type AuthorizedCaller, type VendingService, authorizeCaller } from '../vending/caller-credentials';
+import { signingCredentials } from '../vending/signing-credentials';
+import { type SigningRules, authorizeStringToSign } from './authorize-signing';
 import { ossV1Authorization } from './oss-signature';
 import { bindSecurityToken } from './security-token';
 import type { SignRequest } from './sign-request';
@@ -66,30 +65,4 @@ export function signingRules(config: TvmConfig, caller: AuthorizedCaller, now: n
     maxUrlTtlSeconds: config.signing.maxUrlTtlSeconds,
     extraHeaders: config.signing.extraHeaders,
   };
-}
-
-/** Credentials to sign with. */
-export interface SigningCredentials {
-  readonly credentials: AccessCredentials;
-  /** When they expire: known for scoped credentials, absent for the function role's own. */
-  readonly expiration?: Date;
-}
-
-/**
- * The credentials that sign for `caller`, whatever the signature version: in `scoped` mode the
- * caller's own scoped credentials through the instance's cache, in `function` mode the function
- * role's. For a presigned URL, `validUntil` is its expiry (V1: the Expires line; V4: `x-oss-date` +
- * `x-oss-expires`): the credentials must outlive it.
- *
- * @throws {@link TvmError} 403 `DateOutOfRange` for a URL the credentials would not outlive;
- *   the STS and configuration errors of {@link scopedCredentials}.
- */
-export async function signingCredentials(service: VendingService, invocation: Invocation, caller: AuthorizedCaller, need: { readonly now: number; readonly validUntil?: number }): Promise<SigningCredentials> {
-  const { now, validUntil } = need;
-  if (service.config.signing.credentials === 'function') return { credentials: requireFunctionCredentials(invocation.functionCredentials) };
-  const { credentials } = await scopedCredentials(service, invocation, caller, (validUntil ?? now) - now);
-  if (validUntil !== undefined && validUntil > credentials.expiration.getTime()) {
-    throw dateOutOfRange(`A presigned URL may not outlive the credentials that sign it; choose an Expires no later than ${isoSeconds(credentials.expiration)}.`, now);
-  }
-  return { credentials, expiration: credentials.expiration };
 }

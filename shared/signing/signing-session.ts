@@ -5,7 +5,7 @@
  */
 import type { Invocation } from '../http/function-handler';
 import { type VendingService, authorizeCaller } from '../vending/caller-credentials';
-import { signingCredentials } from './sign-for-caller';
+import { signingCredentials } from '../vending/signing-credentials';
 import type { SessionRequest } from './sign-request';
 
 /** What a client needs to build requests that sign-request will sign. */

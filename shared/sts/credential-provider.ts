@@ -1,12 +1,17 @@
 /**
- * Credentials for (identity, scope, policy, role), cached in the instance. Entries are served
- * while at least 10 minutes of validity remain (the SDKs refresh 5 minutes before expiry), misses
- * for the same key share one STS call, the cache is a bounded LRU, and when STS is throttling or
- * down an entry with at least 5 minutes left (and as long as the caller needs) is served instead
- * of an error.
+ * Credentials for (identity, scope, policy, role), cached in the instance. Every decision is made
+ * at the asking request's own clock reading ({@link CredentialNeed}), so what a request checked
+ * (a presigned URL's Expires, say) is what the cache is judged by. Entries are served while at
+ * least 10 minutes of validity remain (the SDKs refresh 5 minutes before expiry) and they outlive
+ * what the request needs; misses for the same key share one STS call; the cache is a bounded LRU;
+ * STS calls per key are limited by an optional {@link CallBudget}; and when STS is throttling or
+ * down, or the budget is spent, an entry with at least 5 minutes left (and as long as the caller
+ * needs) is served instead of an error.
  */
 import { createHash } from 'node:crypto';
 import { TvmError } from '../errors';
+import type { CallBudget } from './call-budget';
+import { setMostRecent } from './recent-map';
 import type { AccessCredentials, AssumeRoleClient, StsCredentials } from './sts-client';
 
 /** What credentials are wanted for. */
@@ -18,6 +23,18 @@ export interface CredentialRequest {
   readonly policy: string;
   readonly roleSessionName: string;
   readonly durationSeconds: number;
+}
+
+/** When a request asks for credentials, and how long it needs them. */
+export interface CredentialNeed {
+  /** The request's one clock reading, in ms since the epoch: the instant every check of the request is made at. */
+  readonly now: number;
+  /**
+   * The instant (ms) until which the credentials must stay valid, such as a presigned URL's
+   * expiry; a cached entry that expires sooner is not served. Default: no more than the
+   * provider's freshness margin.
+   */
+  readonly validUntil?: number;
 }
 
 /** Credentials and how they were obtained. */
@@ -37,10 +54,12 @@ export interface CredentialProviderOptions {
   readonly freshForMs?: number;
   /** When STS fails, serve an entry that still has this much validity. Default 5 minutes. */
   readonly staleForMs?: number;
-  readonly now?: () => number;
+  /** Limits the STS calls made per key; coalesced callers of one call spend it once. Default: no limit. */
+  readonly budget?: CallBudget;
 }
 
-const FALLBACK_CODES = new Set(['StsThrottled', 'StsUnavailable', 'StsInvalidResponse']);
+/** Failures that an entry with some validity left may stand in for. */
+const FALLBACK_CODES = new Set(['StsThrottled', 'StsUnavailable', 'StsInvalidResponse', 'TooManyRequests']);
 
 /**
  * The cached, single-flight path to STS credentials shared by both functions.
@@ -48,7 +67,7 @@ const FALLBACK_CODES = new Set(['StsThrottled', 'StsUnavailable', 'StsInvalidRes
  * @example
  * ```ts
  * const provider = new CredentialProvider({ sts: new StsClient({ endpoint }) });
- * const { credentials, cache } = await provider.get(functionCredentials, request);
+ * const { credentials, cache } = await provider.get(functionCredentials, request, { now: Date.now() });
  * ```
  */
 export class CredentialProvider {
@@ -57,13 +76,11 @@ export class CredentialProvider {
   private readonly maxEntries: number;
   private readonly freshForMs: number;
   private readonly staleForMs: number;
-  private readonly now: () => number;
 
   constructor(private readonly options: CredentialProviderOptions) {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.freshForMs = options.freshForMs ?? 10 * 60_000;
     this.staleForMs = options.staleForMs ?? 5 * 60_000;
-    this.now = options.now ?? Date.now;
   }
 
   /** The number of cached entries. */
@@ -74,24 +91,25 @@ export class CredentialProvider {
   /**
    * Cached credentials for `request`, or new ones from STS signed with `caller`.
    *
-   * @param minValidityMs serve a cached entry only if it stays valid this long (at least the
-   *   provider's freshness margin, or when STS fails its stale margin), such as the lifetime of a
-   *   presigned URL about to be signed.
-   * @throws the STS client's {@link TvmError} when STS fails and no usable entry is cached.
+   * @param need the request's clock reading, and until when the credentials must stay valid.
+   * @throws the STS client's {@link TvmError} when STS fails and no usable entry is cached;
+   *   429 `TooManyRequests` with `Retry-After` when the key's budget is spent (no STS call is made).
    */
-  async get(caller: AccessCredentials, request: CredentialRequest, minValidityMs = 0): Promise<ProvidedCredentials> {
+  async get(caller: AccessCredentials, request: CredentialRequest, need: CredentialNeed): Promise<ProvidedCredentials> {
     const key = cacheKey(request);
-    const cached = this.lookup(key, Math.max(this.freshForMs, minValidityMs));
+    const cached = this.lookup(key, need, this.freshForMs);
     if (cached) return { credentials: cached, cache: 'hit' };
-    const inFlight = this.pending.get(key);
-    const call = inFlight ?? this.fetch(key, caller, request).finally(() => this.pending.delete(key));
-    if (!inFlight) this.pending.set(key, call);
     try {
-      const provided = await call;
-      return inFlight ? { ...provided, cache: 'coalesced' } : provided;
+      const inFlight = this.pending.get(key);
+      if (inFlight) return { ...(await inFlight), cache: 'coalesced' };
+      const wait = this.options.budget?.take(key, need.now);
+      if (wait !== undefined) throw tooManyRequests(wait);
+      const call = this.fetch(key, caller, request).finally(() => this.pending.delete(key));
+      this.pending.set(key, call);
+      return await call;
     } catch (error) {
       // Each caller falls back on its own terms: only to an entry that still covers what it needs.
-      const stale = error instanceof TvmError && FALLBACK_CODES.has(error.code) ? this.lookup(key, Math.max(this.staleForMs, minValidityMs)) : undefined;
+      const stale = error instanceof TvmError && FALLBACK_CODES.has(error.code) ? this.lookup(key, need, this.staleForMs) : undefined;
       if (stale) return { credentials: stale, cache: 'stale' };
       throw error;
     }
@@ -103,29 +121,29 @@ export class CredentialProvider {
     return { credentials, cache: 'miss', stsRequestId: requestId };
   }
 
-  private lookup(key: string, minimumValidityMs: number): StsCredentials | undefined {
+  /** The entry for `key` if, at `need.now`, it has `marginMs` left and outlives `need.validUntil`. */
+  private lookup(key: string, need: CredentialNeed, marginMs: number): StsCredentials | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    const remaining = entry.expiration.getTime() - this.now();
-    if (remaining < this.staleForMs) {
+    const expiresAt = entry.expiration.getTime();
+    if (expiresAt - need.now < this.staleForMs) {
       this.entries.delete(key);
       return undefined;
     }
-    if (remaining < minimumValidityMs) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (expiresAt - need.now < marginMs || expiresAt < (need.validUntil ?? need.now)) return undefined;
+    setMostRecent(this.entries, key, entry, this.maxEntries);
     return entry;
   }
 
   private store(key: string, credentials: StsCredentials): void {
-    this.entries.delete(key);
-    this.entries.set(key, credentials);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
+    setMostRecent(this.entries, key, credentials, this.maxEntries);
   }
+}
+
+function tooManyRequests(retryAfterSeconds: number): TvmError {
+  return new TvmError(429, 'TooManyRequests', `Too many new credentials were requested for this user and scope; try again in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.`, {
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
 }
 
 function cacheKey(request: CredentialRequest): string {

@@ -59,6 +59,8 @@ export interface StsClientOptions {
   readonly attemptTimeoutMs?: number;
   readonly retry?: Partial<RetryPolicy>;
   readonly random?: () => number;
+  /** The clock that dates each request (its `Timestamp`), in ms; default `Date.now`. Timeouts and the deadline always run on real time. */
+  readonly now?: () => number;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 5000 };
@@ -79,11 +81,13 @@ export class StsClient implements AssumeRoleClient {
   private readonly retry: RetryPolicy;
   private readonly attemptTimeoutMs: number;
   private readonly random: () => number;
+  private readonly now: () => number;
 
   constructor(private readonly options: StsClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -114,7 +118,7 @@ export class StsClient implements AssumeRoleClient {
   private async attempt(caller: AccessCredentials, input: AssumeRoleInput, timeoutMs: number): Promise<AssumeRoleResult> {
     let answer: HttpAnswer;
     try {
-      answer = await postForm(`${this.options.endpoint}/`, signedBody(caller, input), timeoutMs, MAX_RESPONSE_BYTES);
+      answer = await postForm(`${this.options.endpoint}/`, signedBody(caller, input, new Date(this.now())), timeoutMs, MAX_RESPONSE_BYTES);
     } catch (error) {
       if (error instanceof AnswerTooLarge) throw new TvmError(502, 'StsInvalidResponse', 'STS sent an answer that is too large.');
       throw error;
@@ -123,7 +127,7 @@ export class StsClient implements AssumeRoleClient {
   }
 }
 
-function signedBody(caller: AccessCredentials, input: AssumeRoleInput): string {
+function signedBody(caller: AccessCredentials, input: AssumeRoleInput, timestamp: Date): string {
   const parameters: Record<string, string> = {
     Action: 'AssumeRole',
     Format: 'JSON',
@@ -132,7 +136,7 @@ function signedBody(caller: AccessCredentials, input: AssumeRoleInput): string {
     SignatureMethod: 'HMAC-SHA1',
     SignatureVersion: '1.0',
     SignatureNonce: randomUUID(),
-    Timestamp: isoSeconds(new Date()),
+    Timestamp: isoSeconds(timestamp),
     RoleArn: input.roleArn,
     RoleSessionName: input.roleSessionName,
     Policy: input.policy,

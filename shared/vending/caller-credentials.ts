@@ -9,7 +9,8 @@ import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
 import { type SelectedScope, selectScope } from '../policy/scopes';
 import { type BuiltPolicy, buildSessionPolicy } from '../policy/session-policy';
-import { type ProvidedCredentials, CredentialProvider } from '../sts/credential-provider';
+import { CallBudget } from '../sts/call-budget';
+import { type CredentialNeed, type ProvidedCredentials, CredentialProvider } from '../sts/credential-provider';
 import { roleSessionName } from '../sts/role-session-name';
 import { type AccessCredentials, type AssumeRoleClient, StsClient } from '../sts/sts-client';
 
@@ -25,21 +26,26 @@ export interface VendingService {
 /** Options of {@link createVendingService}, for tests and the sandbox. */
 export interface VendingServiceOptions {
   readonly sts?: AssumeRoleClient;
+  /** Most credentials cached (and identities and scopes whose STS budget is remembered). Default 10,000. */
   readonly maxCachedCredentials?: number;
-  /** The clock the credential cache judges validity by, in ms. Default `Date.now`. */
+  /** The instance's clock, read once per request, in ms. Default `Date.now`. */
   readonly now?: () => number;
 }
 
+/** Credentials one instance caches at most, and identities and scopes whose STS budget it remembers. */
+const DEFAULT_MAX_CACHED_CREDENTIALS = 10_000;
+
 /** Builds the instance-wide service from a validated configuration. */
 export function createVendingService(config: TvmConfig, options: VendingServiceOptions = {}): VendingService {
+  const maxEntries = options.maxCachedCredentials ?? DEFAULT_MAX_CACHED_CREDENTIALS;
   return {
     config,
     now: options.now ?? Date.now,
     authenticate: createAuthenticator(config.jwt),
     credentials: new CredentialProvider({
       sts: options.sts ?? new StsClient({ endpoint: config.stsEndpoint }),
-      ...(options.maxCachedCredentials === undefined ? {} : { maxEntries: options.maxCachedCredentials }),
-      ...(options.now === undefined ? {} : { now: options.now }),
+      maxEntries,
+      budget: new CallBudget({ callsPerHour: config.stsCallsPerHour, maxKeys: maxEntries }),
     }),
   };
 }
@@ -73,12 +79,13 @@ export async function authorizeCaller(service: VendingService, invocation: Invoc
 
 /**
  * STS credentials limited to the caller's session policy, through the instance's cached,
- * single-flight provider; a cached entry is served only while it stays valid `minValidityMs` more.
+ * single-flight, budgeted provider, judged at `need.now` (the request's one clock reading); a
+ * cached entry is served only if it outlives `need.validUntil`.
  *
- * @throws {@link TvmError} for a function without a role, or an STS failure that no cached
- *   entry can cover.
+ * @throws {@link TvmError} for a function without a role, an STS failure that no cached entry can
+ *   cover, or 429 `TooManyRequests` when the caller's STS budget is spent.
  */
-export async function scopedCredentials(service: VendingService, invocation: Invocation, caller: AuthorizedCaller, minValidityMs = 0): Promise<ProvidedCredentials> {
+export async function scopedCredentials(service: VendingService, invocation: Invocation, caller: AuthorizedCaller, need: CredentialNeed): Promise<ProvidedCredentials> {
   const { config } = service;
   const provided = await service.credentials.get(requireFunctionCredentials(invocation.functionCredentials), {
     roleArn: config.roleArn,
@@ -87,7 +94,7 @@ export async function scopedCredentials(service: VendingService, invocation: Inv
     policy: caller.policy.json,
     roleSessionName: roleSessionName(caller.identity),
     durationSeconds: config.durationSeconds,
-  }, minValidityMs);
+  }, need);
   invocation.log.cache = provided.cache;
   if (provided.stsRequestId) invocation.log.stsRequestId = provided.stsRequestId;
   return provided;
@@ -96,7 +103,7 @@ export async function scopedCredentials(service: VendingService, invocation: Inv
 /** {@link authorizeCaller}, then {@link scopedCredentials}: what vend-token hands out. */
 export async function credentialsForCaller(service: VendingService, invocation: Invocation, requestedScope: string | undefined): Promise<CallerCredentials> {
   const caller = await authorizeCaller(service, invocation, requestedScope);
-  return { ...caller, provided: await scopedCredentials(service, invocation, caller) };
+  return { ...caller, provided: await scopedCredentials(service, invocation, caller, { now: service.now() }) };
 }
 
 /**

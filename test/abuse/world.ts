@@ -43,7 +43,8 @@ export type ScopeName = keyof typeof SCOPES;
 export const SCOPE_NAMES = Object.keys(SCOPES) as ScopeName[];
 export const DEFAULT_SCOPE: ScopeName = 'user';
 export const SKEW_SECONDS = 300;
-export const URL_TTL_SECONDS = 3600;
+/** The longest presigned URL: at most half the credential duration (3600 s by default). */
+export const URL_TTL_SECONDS = 1800;
 export const EXTRA_HEADERS = ['x-oss-forbid-overwrite'];
 
 /** Identities the suite reuses for inputs that should be accepted, so STS answers come from the cache. */
@@ -197,6 +198,7 @@ export function environmentFor(sts: StsEmulator, keys: Keys, overrides: Record<s
     TVM_DEFAULT_SCOPE: DEFAULT_SCOPE,
     TVM_CORS_ALLOWED_ORIGINS: ORIGIN,
     TVM_SIGN_EXTRA_HEADERS: EXTRA_HEADERS.join(','),
+    TVM_SIGN_MAX_URL_TTL_SECONDS: String(URL_TTL_SECONDS),
     ...overrides,
   };
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));

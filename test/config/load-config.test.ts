@@ -466,9 +466,58 @@ describe('loadConfig: any environment (property)', () => {
   });
 });
 
+describe('loadConfig: TVM_STS_CALLS_PER_HOUR', () => {
+  it('defaults to 60 AssumeRole calls per identity and scope per hour', () => {
+    expect(loadConfig(testEnvironment()).stsCallsPerHour).toBe(60);
+  });
+
+  it.each([['1', 1], ['3600', 3600], ['  120 ', 120]])('accepts %j', (value, calls) => {
+    expect(loadConfig(testEnvironment({ TVM_STS_CALLS_PER_HOUR: value })).stsCallsPerHour).toBe(calls);
+  });
+
+  it.each(['0', '3601', '10000', '-1', '1.5', 'many', '1e3'])('refuses %j', (value) => {
+    expect(refusal(testEnvironment({ TVM_STS_CALLS_PER_HOUR: value })).message).toMatch(/TVM_STS_CALLS_PER_HOUR is invalid: expected a whole number of AssumeRole calls from 1 to 3600/);
+  });
+});
+
 describe('loadConfig: sign-request settings', () => {
-  it('defaults to scoped credentials, 300 s of clock skew, presigned URLs of up to 3600 s and no extra headers', () => {
-    expect(loadConfig(testEnvironment()).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, extraHeaders: [] });
+  it('defaults to scoped credentials, 300 s of clock skew, presigned URLs of up to half the default 3600 s duration and no extra headers', () => {
+    expect(loadConfig(testEnvironment()).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 1800, extraHeaders: [] });
+  });
+
+  it.each([
+    ['900', 450],
+    ['3600', 1800],
+    ['7200', 3600],
+    ['43200', 3600],
+    ['1801', 900],
+  ])('defaults the longest presigned URL to the smaller of 3600 s and half of TVM_DURATION_SECONDS=%s', (duration, ttl) => {
+    expect(loadConfig(testEnvironment({ TVM_DURATION_SECONDS: duration })).signing.maxUrlTtlSeconds).toBe(ttl);
+  });
+
+  it.each([
+    ['3600', '1800'],
+    ['900', '450'],
+    ['43200', '21600'],
+  ])('accepts TVM_SIGN_MAX_URL_TTL_SECONDS of exactly half of TVM_DURATION_SECONDS=%s', (duration, ttl) => {
+    expect(loadConfig(testEnvironment({ TVM_DURATION_SECONDS: duration, TVM_SIGN_MAX_URL_TTL_SECONDS: ttl })).signing.maxUrlTtlSeconds).toBe(Number(ttl));
+  });
+
+  it.each([
+    ['3600', '3600', 1800, 7200],
+    ['3600', '1801', 1800, 3602],
+    ['900', '451', 450, 902],
+    ['43200', '43200', 21600, 86400],
+  ])('refuses, naming both variables, TVM_DURATION_SECONDS=%s with TVM_SIGN_MAX_URL_TTL_SECONDS=%s (more than half)', (duration, ttl, half, twice) => {
+    const { message } = refusal(testEnvironment({ TVM_DURATION_SECONDS: duration, TVM_SIGN_MAX_URL_TTL_SECONDS: ttl }));
+    expect(message).toContain(`TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: ${ttl} is more than half of TVM_DURATION_SECONDS (${duration})`);
+    expect(message).toContain(`set TVM_SIGN_MAX_URL_TTL_SECONDS to at most ${half}, or TVM_DURATION_SECONDS to at least ${twice}`);
+  });
+
+  it('judges TVM_SIGN_MAX_URL_TTL_SECONDS on its own range when TVM_DURATION_SECONDS is itself refused', () => {
+    const { message } = refusal(testEnvironment({ TVM_DURATION_SECONDS: '100', TVM_SIGN_MAX_URL_TTL_SECONDS: '3600' }));
+    expect(message).toContain('TVM_DURATION_SECONDS is invalid');
+    expect(message).not.toContain('TVM_SIGN_MAX_URL_TTL_SECONDS');
   });
 
   it('reads every signing setting', () => {
@@ -500,7 +549,6 @@ describe('loadConfig: sign-request settings', () => {
     ['TVM_SIGN_MAX_SKEW_SECONDS', '30', 'maxSkewSeconds', 30],
     ['TVM_SIGN_MAX_SKEW_SECONDS', '900', 'maxSkewSeconds', 900],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '60', 'maxUrlTtlSeconds', 60],
-    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43200', 'maxUrlTtlSeconds', 43200],
   ] as const)('accepts %s=%s at the edge of the range', (name, value, field, seconds) => {
     expect(loadConfig(testEnvironment({ [name]: value })).signing[field]).toBe(seconds);
   });
@@ -508,7 +556,7 @@ describe('loadConfig: sign-request settings', () => {
   it('treats empty and blank signing variables as unset', () => {
     const environment = testEnvironment({ TVM_SIGNING_CREDENTIALS: '', TVM_SIGN_MAX_SKEW_SECONDS: ' ', TVM_SIGN_MAX_URL_TTL_SECONDS: '', TVM_SIGN_EXTRA_HEADERS: '  ' });
 
-    expect(loadConfig(environment).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 3600, extraHeaders: [] });
+    expect(loadConfig(environment).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 1800, extraHeaders: [] });
   });
 
   it.each([
@@ -523,7 +571,7 @@ describe('loadConfig: sign-request settings', () => {
     ['TVM_SIGN_MAX_SKEW_SECONDS', '60.5', /TVM_SIGN_MAX_SKEW_SECONDS is invalid/],
     ['TVM_SIGN_MAX_SKEW_SECONDS', 'abc', /TVM_SIGN_MAX_SKEW_SECONDS is invalid/],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '59', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200/],
-    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43201', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200/],
+    ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43201', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200, and at most half of TVM_DURATION_SECONDS/],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '604800', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '1e3', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
     ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-object-acl', /TVM_SIGN_EXTRA_HEADERS is invalid: expected a comma-separated list of x-oss headers .+ from x-oss-forbid-overwrite, x-oss-storage-class, x-oss-server-side-encryption/],

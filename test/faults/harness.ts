@@ -73,10 +73,16 @@ export interface Rig {
   close(): Promise<void>;
 }
 
+/** Options of {@link startRig}. */
+export interface RigOptions {
+  /** STS's clock; default real time moved ahead by {@link Rig.setStsLead}. */
+  readonly now?: () => number;
+}
+
 /** Starts a {@link Rig} with tokens for `subjects`. */
-export async function startRig(subjects: readonly string[]): Promise<Rig> {
+export async function startRig(subjects: readonly string[], options: RigOptions = {}): Promise<Rig> {
   let leadMs = 0;
-  const sts = await StsEmulator.start({ now: () => Date.now() + leadMs });
+  const sts = await StsEmulator.start({ now: options.now ?? (() => Date.now() + leadMs) });
   const issuer = await createDemoIssuer('https://id.example.com/', 'oss-tvm-test');
   const tokens = new Map<string, string>();
   for (const subject of subjects) tokens.set(subject, await issuer.issue(subject));
@@ -475,7 +481,7 @@ function refusalProblems(outcome: Outcome, response: HttpResponse, refusals: rea
   if (body?.['StatusCode'] !== response.statusCode) problems.push('StatusCode differs from the HTTP status');
   if (typeof body?.['ErrorMessage'] !== 'string' || body['ErrorMessage'] === '') problems.push('no ErrorMessage');
   if (body?.['RequestId'] !== outcome.requestId) problems.push(`RequestId ${String(body?.['RequestId'])}`);
-  if (response.statusCode === 503 && !/^\d+$/.test(response.headers['Retry-After'] ?? '')) problems.push('a 503 without Retry-After');
+  if ((response.statusCode === 503 || response.statusCode === 429) && !/^[1-9]\d*$/.test(response.headers['Retry-After'] ?? '')) problems.push(`a ${response.statusCode} without Retry-After in seconds`);
   const leak = LEAKS.find((pattern) => pattern.test(response.body));
   if (leak) problems.push(`a body showing ${leak}: ${response.body}`);
   return problems;

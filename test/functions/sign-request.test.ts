@@ -311,22 +311,30 @@ describe('sign-request', () => {
       }
     });
 
-    it('signs a presigned URL only with credentials that outlive it, renewing cached ones that would not', async () => {
-      // Prepare: cached credentials that have 45 minutes left after the clocks move.
-      const { handler, credentials, now, advance } = await timeTravel({ TVM_SIGN_MAX_URL_TTL_SECONDS: '7200' });
+    it('signs a presigned URL with cached credentials that outlive it, renews them when they would not, and refuses a URL beyond the maximum TTL before STS', async () => {
+      // Prepare: cached credentials (60 minutes), then the clocks move 15 minutes on: 45 left.
+      const { handler, credentials, now, advance, sts: ownSts } = await timeTravel();
       const first = jsonBody(await sign(handler, 'gus', putContent('gus', now()), { mode: 'json', credentials }));
+      const firstKey = authorizationOf(first['Authorization'] as string).accessKeyId;
       advance(15 * 60_000, 14 * 60_000);
-      const clock = now();
-      // Act: a URL valid for 50 more minutes (the cached credentials have 45), then one for 65.
-      const renewed = jsonBody(await sign(handler, 'gus', presignedContent('gus', Math.floor(clock / 1000) + 50 * 60), { mode: 'json', credentials }));
-      const tooLong = await sign(handler, 'gus', presignedContent('gus', Math.floor(clock / 1000) + 65 * 60), { mode: 'json', credentials });
-      // Assess: the first was signed with new credentials that outlive it; the second was refused.
+      const urlFor = (minutes: number): string => presignedContent('gus', Math.floor(now() / 1000) + minutes * 60);
+      const callsBefore = ownSts.assumeRoleCalls;
+
+      // Act: a URL of the maximum TTL (30 minutes, half the duration): covered by the cached credentials.
+      const covered = jsonBody(await sign(handler, 'gus', urlFor(30), { mode: 'json', credentials }));
+      // 20 minutes on, 25 are left: the same URL needs new credentials.
+      advance(20 * 60_000, 14 * 60_000);
+      const renewed = jsonBody(await sign(handler, 'gus', urlFor(30), { mode: 'json', credentials }));
+      const tooLong = await sign(handler, 'gus', urlFor(31), { mode: 'json', credentials });
+
+      // Assess
+      expect(authorizationOf(covered['Authorization'] as string).accessKeyId).toBe(firstKey);
       const renewedKey = authorizationOf(renewed['Authorization'] as string).accessKeyId;
-      expect(renewedKey).not.toBe(authorizationOf(first['Authorization'] as string).accessKeyId);
-      expect(Date.parse(findIssued(renewedKey)?.issued.expiration ?? '')).toBeGreaterThan(clock + 50 * 60_000);
-      expect(tooLong.statusCode).toBe(403);
-      expect(jsonBody(tooLong)['ErrorCode']).toBe('DateOutOfRange');
-      expect(jsonBody(tooLong)['ErrorMessage']).toMatch(/outlive/);
+      expect(renewedKey).not.toBe(firstKey);
+      expect(Date.parse(findIssued(renewedKey)?.issued.expiration ?? '')).toBeGreaterThan(now() + 30 * 60_000);
+      expect([tooLong.statusCode, jsonBody(tooLong)['ErrorCode']]).toEqual([403, 'DateOutOfRange']);
+      expect(jsonBody(tooLong)['ErrorMessage']).toMatch(/within 1800 seconds/);
+      expect(ownSts.assumeRoleCalls - callsBefore).toBe(1);
     });
 
     it('signs under the scope named in the body, with that scope’s policy', async () => {
