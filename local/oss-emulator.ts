@@ -29,6 +29,7 @@ import { listen } from './listen';
 import { authenticate, signatureKind } from './oss-emulator/authenticate';
 import type { AuthenticatedCaller, CredentialRecord } from './oss-emulator/authenticate';
 import { OssError, accessDenied, invalidArgument, malformedXml, noSuchBucket, noSuchKey, noSuchUpload, notImplemented, v1SignatureNotSupported } from './oss-emulator/errors';
+import { additionalActions, refuseUnmodelled } from './oss-emulator/features';
 import { authorizeRequest } from './oss-emulator/policy';
 import { addressings, hasQuery, parseQuery, queryValue } from './oss-emulator/request';
 import type { OssRequest } from './oss-emulator/request';
@@ -111,7 +112,7 @@ type Operation =
   | 'ListObjects'
   | 'ListObjectsV2';
 
-/** The RAM action each operation needs (notes/oss-signing.md §6.2). */
+/** The RAM action each operation needs (notes/oss-signing.md §6.2); headers and parameters may add more (oss-emulator/features.ts). */
 const ACTIONS: Record<Operation, string> = {
   PutObject: 'oss:PutObject',
   InitiateMultipartUpload: 'oss:PutObject',
@@ -410,6 +411,7 @@ export class OssEmulator {
       const { request, caller } = this.authenticateFirst(requests);
       const operation = resolveOperation(request);
       this.authorize(caller, operation, request, req.socket.remoteAddress ?? '');
+      refuseUnmodelled(operation, request);
       checkContentMd5(headers, body);
       this.send(res, method, requestId, this.execute(operation, request, store, body));
     } catch (error) {
@@ -442,15 +444,16 @@ export class OssEmulator {
       context['oss:Prefix'] = queryValue(request, 'prefix') ?? '';
       context['oss:Delimiter'] = queryValue(request, 'delimiter') ?? '';
     }
-    const action = ACTIONS[operation];
     const rolePolicy = roleArn === undefined ? undefined : this.options.rolePolicies[roleArn];
-    const result = authorizeRequest({ rolePolicy, sessionPolicy }, { action, resource, context });
-    if (!result.allowed) {
-      throw accessDenied(`You have no right to access this ${bucketLevel ? 'bucket' : 'object'}.`, {
-        Action: action,
-        Resource: resource,
-        EmulatorDecision: `role policy: ${result.role}; session policy: ${result.session}`,
-      });
+    for (const { action, ec } of [{ action: ACTIONS[operation] }, ...additionalActions(operation, request)]) {
+      const result = authorizeRequest({ rolePolicy, sessionPolicy }, { action, resource, context });
+      if (!result.allowed) {
+        throw accessDenied(`You have no right to access this ${bucketLevel ? 'bucket' : 'object'}.`, {
+          Action: action,
+          Resource: resource,
+          EmulatorDecision: `role policy: ${result.role}; session policy: ${result.session}`,
+        }, ec);
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * An offline emulator of Alibaba Cloud STS (API 2015-04-01) for the `AssumeRole` action: a real HTTP(S)
  * server on loopback that checks what STS checks (common parameters, timestamp window, nonce reuse, the
- * RPC signature, security tokens, role, session name, duration and session-policy grammar) and answers in
+ * RPC signature, security tokens, role, the role's trust policy, session name, duration and session-policy grammar) and answers in
  * STS's JSON shapes, so the product's own STS client is tested against something strict. It can also
  * inject the faults a real, overloaded or broken STS shows (throttling, 5xx, slowness, hangs, resets,
  * bodies that are not JSON).
@@ -27,7 +27,7 @@ import type { FaultOptions, StsFault } from './sts-emulator/faults';
 import { newRequestId, randomBase62, randomSecurityToken } from './sts-emulator/identifiers';
 import { type Parameters, readParameters, requireAction, requireDuration, requireRoleSessionName } from './sts-emulator/parameters';
 import { JSON_CONTENT_TYPE, sendErrorOrDestroy, sendJson, sendRaw } from './sts-emulator/reply';
-import { RoleTable, accountOf } from './sts-emulator/roles';
+import { RoleTable, accountOf, requireTrust } from './sts-emulator/roles';
 import type { EmulatorRole, StoredRole } from './sts-emulator/roles';
 import { optionalPolicy } from './sts-emulator/session-policy';
 
@@ -51,7 +51,10 @@ export interface StsEmulatorOptions {
   tls?: { key: string; cert: string };
   /** The emulated account. Default `1234567890123456`. */
   accountId?: string;
-  /** The roles that exist. Default one role: `acs:ram::<accountId>:role/oss-tvm-app`. */
+  /**
+   * The roles that exist. Default one role, `acs:ram::<accountId>:role/oss-tvm-app`, whose trust policy
+   * trusts only the function role (`acs:ram::<accountId>:role/oss-tvm-function`), as README's RAM setup has it.
+   */
   roles?: EmulatorRole[];
   /** Longest accepted `Policy`, in characters. Default 2048 (the current STS limit). */
   maxPolicyLength?: number;
@@ -75,6 +78,7 @@ export interface AssumeRoleRecord {
 
 const DEFAULT_ACCOUNT_ID = '1234567890123456';
 const DEFAULT_ROLE_NAME = 'oss-tvm-app';
+const FUNCTION_ROLE_NAME = 'oss-tvm-function';
 const DEFAULT_MAX_POLICY_LENGTH = 2048;
 
 /**
@@ -88,6 +92,8 @@ export class StsEmulator {
   readonly accountId: string;
   /** The ARN of the first role (by default `acs:ram::<accountId>:role/oss-tvm-app`). */
   readonly defaultRoleArn: string;
+  /** The role whose sessions {@link createFunctionCredentials} hands out: `acs:ram::<accountId>:role/oss-tvm-function`. */
+  readonly functionRoleArn: string;
 
   private readonly server: Server;
   private readonly now: () => number;
@@ -115,7 +121,8 @@ export class StsEmulator {
     this.maxPolicyLength = options.maxPolicyLength ?? DEFAULT_MAX_POLICY_LENGTH;
     this.nonces = new NonceLedger(this.now);
     this.authenticator = { now: this.now, nonces: this.nonces, findKey: (accessKeyId) => this.findKey(accessKeyId) };
-    const roles = options.roles ?? [{ arn: `acs:ram::${this.accountId}:role/${DEFAULT_ROLE_NAME}` }];
+    this.functionRoleArn = `acs:ram::${this.accountId}:role/${FUNCTION_ROLE_NAME}`;
+    const roles = options.roles ?? [{ arn: `acs:ram::${this.accountId}:role/${DEFAULT_ROLE_NAME}`, trustedPrincipals: [this.functionRoleArn] }];
     for (const role of roles) this.addRole(role);
     this.defaultRoleArn = roles[0]?.arn ?? `acs:ram::${this.accountId}:role/${DEFAULT_ROLE_NAME}`;
     server.on('connection', (socket: Socket) => this.track(socket));
@@ -149,16 +156,21 @@ export class StsEmulator {
     return [...this.recordList];
   }
 
-  /** Registers a long-term RAM-user-like key pair (AccessKeyId not starting with `STS.`). */
-  addAccessKey(): EmulatorCredentials {
+  /**
+   * Registers a long-term key pair (AccessKeyId not starting with `STS.`) of the RAM user `userName`
+   * (`acs:ram::<accountId>:user/<userName>`). Only roles that trust that user or the account root let it
+   * assume them: not the default role.
+   */
+  addAccessKey(userName = 'developer'): EmulatorCredentials {
     const key = { accessKeyId: `LTAI${randomBase62(20)}`, accessKeySecret: randomBase62(30) };
-    this.keys.set(key.accessKeyId, key);
+    this.keys.set(key.accessKeyId, { ...key, principal: `acs:ram::${this.accountId}:user/${userName}` });
     return { ...key };
   }
 
   /**
    * Registers STS-type caller credentials like Function Compute's `context.credentials`
-   * (AccessKeyId `STS.…`, with a security token), as a function role would have. They do not expire.
+   * (AccessKeyId `STS.…`, with a security token): a session of the function role {@link functionRoleArn},
+   * which the default role trusts. They do not expire.
    */
   createFunctionCredentials(): Required<EmulatorCredentials> {
     const key = {
@@ -166,7 +178,7 @@ export class StsEmulator {
       accessKeySecret: randomBase62(44),
       securityToken: randomSecurityToken(),
     };
-    this.keys.set(key.accessKeyId, key);
+    this.keys.set(key.accessKeyId, { ...key, principal: this.functionRoleArn });
     return { ...key };
   }
 
@@ -274,6 +286,7 @@ export class StsEmulator {
     const caller = authenticate(method, parameters, this.authenticator);
     requireAction(parameters, 'AssumeRole');
     const role = this.roles.require(parameters);
+    requireTrust(role, caller.principal);
     const roleSessionName = requireRoleSessionName(parameters);
     const durationSeconds = requireDuration(parameters, role.maxSessionDuration);
     const policy = optionalPolicy(parameters, this.maxPolicyLength);
@@ -297,7 +310,7 @@ export class StsEmulator {
     const key = this.keys.get(accessKeyId);
     if (key) return key;
     const record = this.issued.get(accessKeyId);
-    return record && { ...record.issued, expiresAtMs: Date.parse(record.issued.expiration) };
+    return record && { ...record.issued, expiresAtMs: Date.parse(record.issued.expiration), principal: record.roleArn };
   }
 
   private issue(

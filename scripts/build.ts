@@ -5,6 +5,7 @@
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { printUsageIfAsked } from './cli';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -38,6 +39,11 @@ export async function buildFunctions(outdir = `${root}dist`): Promise<{ name: st
   return built;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+const USAGE = `Usage: npm run build
+
+Bundles each function of functions/ into dist/<function>/index.js (esbuild, CommonJS, Node.js 20),
+the file s.yaml deploys and npm run invoke runs, and prints each bundle's size.`;
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && !printUsageIfAsked(process.argv.slice(2), USAGE)) {
   for (const { name, bytes } of await buildFunctions()) console.log(`dist/${name}/index.js  ${(bytes / 1024).toFixed(1)} KiB`);
 }

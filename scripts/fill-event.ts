@@ -7,13 +7,14 @@
  * npx s vend-token local invoke -f event.json
  * ```
  *
- * A bearer token and the current time cannot live in a committed file, so the files hold
+ * A bearer token, the bucket and the current time cannot live in a committed file, so the files hold
  * placeholders inside their JSON strings:
  *
  * | Placeholder | Becomes |
  * | --- | --- |
  * | `${TOKEN}` | the bearer token, from `TVM_EVENT_TOKEN` (required when the file uses it) |
  * | `${SUB}` | the user the token is for, from `TVM_EVENT_SUB` (default `alice`): object keys under `users/${SUB}/` |
+ * | `${BUCKET}` | the bucket the function is configured with, from `TVM_BUCKET` (required when the file uses it) |
  * | `${DATE}` | now as an RFC 1123 GMT date, `Mon, 23 Nov 2026 10:00:00 GMT` (a string-to-sign's Date line) |
  * | `${EXPIRES}` | now + 600 s in epoch seconds (a presigned URL's Expires) |
  * | `${TIME}` | now as `yyyy-MM-ddTHH:mm:ssZ` (`requestContext.time`) |
@@ -21,14 +22,16 @@
  * | `${BASE64:<text>}` | `<text>` (its own placeholders filled first, its braces balanced) as the base64 of its UTF-8: a body with `isBase64Encoded: true` |
  *
  * The file is parsed as JSON first and printed with `JSON.stringify`, so a filled value never needs
- * escaping. Any other `${…}` is an error (exit code 2), as is a file that needs a token when
- * `TVM_EVENT_TOKEN` is unset. sign-request refuses a Date more than `TVM_SIGN_MAX_SKEW_SECONDS`
+ * escaping. Any other `${…}` is an error (exit code 2), as is a file that needs a token or a bucket
+ * when `TVM_EVENT_TOKEN` or `TVM_BUCKET` is unset. sign-request refuses a Date more than `TVM_SIGN_MAX_SKEW_SECONDS`
  * (default 300) from its clock: fill the event just before invoking it.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { environmentSchema } from '../shared/config/schemas';
 import { isoSeconds } from '../shared/time';
+import { printUsageIfAsked } from './cli';
 
 /** What the placeholders are filled with. */
 export interface FillValues {
@@ -36,6 +39,8 @@ export interface FillValues {
   readonly token?: string;
   /** The user for `${SUB}`. Default `alice`. */
   readonly sub?: string;
+  /** The bucket for `${BUCKET}`; a file that uses `${BUCKET}` cannot be filled without it. */
+  readonly bucket?: string;
   /** The clock, in ms since the epoch, for `${DATE}`, `${EXPIRES}`, `${TIME}`, `${TIME_EPOCH}`. Default now. */
   readonly now?: number;
 }
@@ -52,13 +57,14 @@ export const EXPIRES_IN_SECONDS = 600;
 export const DEFAULT_SUB = 'alice';
 
 /** The names of the placeholders; `BASE64` takes an argument (`${BASE64:<text>}`), the others none. */
-export const PLACEHOLDERS = ['TOKEN', 'SUB', 'DATE', 'EXPIRES', 'TIME', 'TIME_EPOCH', 'BASE64'] as const;
+export const PLACEHOLDERS = ['TOKEN', 'SUB', 'BUCKET', 'DATE', 'EXPIRES', 'TIME', 'TIME_EPOCH', 'BASE64'] as const;
 export type PlaceholderName = (typeof PLACEHOLDERS)[number];
 
 // The identities the functions accept (README, "Scopes and policies"), so `${SUB}` is one.
 const SAFE_SUB = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@|-]{0,63}$/;
 // A bearer token (RFC 6750 b64token): a JWT's base64url parts and dots fit.
 const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+const BUCKET = new RegExp(environmentSchema.properties.TVM_BUCKET.pattern);
 
 /**
  * Fills every placeholder of an event file's text.
@@ -85,16 +91,18 @@ export function fillEvent(source: string, values: FillValues = {}): string {
   return `${JSON.stringify(fillValue(event, context), null, 2)}\n`;
 }
 
-/** {@link FillValues} from the environment: `TVM_EVENT_TOKEN`, `TVM_EVENT_SUB` (empty counts as unset). */
+/** {@link FillValues} from the environment: `TVM_EVENT_TOKEN`, `TVM_EVENT_SUB`, `TVM_BUCKET` (empty counts as unset). */
 export function valuesFromEnvironment(environment: Readonly<Record<string, string | undefined>>, now: number = Date.now()): FillValues {
   const token = environment['TVM_EVENT_TOKEN']?.trim() || undefined;
   const sub = environment['TVM_EVENT_SUB']?.trim() || undefined;
-  return { now, ...(token === undefined ? {} : { token }), ...(sub === undefined ? {} : { sub }) };
+  const bucket = environment['TVM_BUCKET']?.trim() || undefined;
+  return { now, ...(token === undefined ? {} : { token }), ...(sub === undefined ? {} : { sub }), ...(bucket === undefined ? {} : { bucket }) };
 }
 
 interface FillContext {
   readonly token: string | undefined;
-  readonly simple: Readonly<Record<Exclude<PlaceholderName, 'TOKEN' | 'BASE64'>, string>>;
+  readonly bucket: string | undefined;
+  readonly simple: Readonly<Record<Exclude<PlaceholderName, 'TOKEN' | 'BUCKET' | 'BASE64'>, string>>;
 }
 
 function fillContext(values: FillValues): FillContext {
@@ -107,9 +115,13 @@ function fillContext(values: FillValues): FillContext {
   if (values.token !== undefined && !BEARER_TOKEN.test(values.token)) {
     throw new FillEventError('TVM_EVENT_TOKEN is not a bearer token: give the bare token (a JWT), without "Bearer " or spaces.');
   }
+  if (values.bucket !== undefined && !BUCKET.test(values.bucket)) {
+    throw new FillEventError(`TVM_BUCKET ${JSON.stringify(values.bucket)} is not a bucket name: ${environmentSchema.properties.TVM_BUCKET.description}.`);
+  }
   const date = new Date(now);
   return {
     token: values.token,
+    bucket: values.bucket,
     simple: {
       SUB: sub,
       DATE: date.toUTCString(),
@@ -173,13 +185,29 @@ function expand(name: string, argument: string | undefined, context: FillContext
     if (context.token === undefined) throw new FillEventError('This event needs a bearer token for ${TOKEN}: set TVM_EVENT_TOKEN to a token from your identity provider.');
     return context.token;
   }
+  if (name === 'BUCKET') {
+    if (context.bucket === undefined) throw new FillEventError('This event needs the bucket for ${BUCKET}: set TVM_BUCKET to the bucket the function is configured with.');
+    return context.bucket;
+  }
   return context.simple[name as keyof FillContext['simple']];
 }
 
+export const FILL_EVENT_USAGE = `Usage: TVM_EVENT_TOKEN=<token> [TVM_EVENT_SUB=<user>] [TVM_BUCKET=<bucket>] npm run -s event <events/file.json> > event.json
+
+Fills the placeholders of an FC 3.0 HTTP trigger event file (events/) and prints the event, ready
+for \`npx s <function> local invoke -f event.json\` (or run it without Docker: npm run invoke).
+
+  TVM_EVENT_TOKEN  the bearer token for \${TOKEN} (needed by files that send one)
+  TVM_EVENT_SUB    the user for \${SUB}, the token's user (default ${DEFAULT_SUB})
+  TVM_BUCKET       the bucket for \${BUCKET}, the one the function is configured with (needed by sign-request files)
+
+Exit codes: 0 printed, 2 a file or value that cannot be filled.`;
+
 function main(argv: readonly string[]): number {
+  if (printUsageIfAsked(argv, FILL_EVENT_USAGE)) return 0;
   const [file, ...rest] = argv;
-  if (file === undefined || rest.length > 0 || file === '-h' || file === '--help') {
-    process.stderr.write('Usage: TVM_EVENT_TOKEN=<token> [TVM_EVENT_SUB=<user>] npm run -s event <events/file.json> > event.json\n');
+  if (file === undefined || rest.length > 0) {
+    process.stderr.write(`${FILL_EVENT_USAGE.split('\n')[0]}\n`);
     return 2;
   }
   // npm runs scripts from the package root; a relative path means the caller's own directory.

@@ -12,6 +12,8 @@ export interface CallerKey {
   accessKeySecret: string;
   securityToken?: string;
   expiresAtMs?: number;
+  /** The RAM principal the key acts as: a user ARN, or the ARN of the role whose session it is. */
+  principal: string;
 }
 
 const API_VERSION = '2015-04-01';

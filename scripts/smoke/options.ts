@@ -26,7 +26,8 @@ export type SmokeCommand =
 export const SMOKE_EXIT_CODES = { passed: 0, stepFailed: 1, usageError: 2 } as const;
 
 interface InputDefinition {
-  readonly flag: string;
+  /** The flag, or `undefined` for an input read from the environment only. */
+  readonly flag: string | undefined;
   readonly variable: string;
   readonly required: boolean;
   readonly isUrl: boolean;
@@ -35,30 +36,34 @@ interface InputDefinition {
 const INPUTS = {
   vendTokenUrl: { flag: 'vend-token-url', variable: 'TVM_SMOKE_VEND_TOKEN_URL', required: true, isUrl: true },
   signRequestUrl: { flag: 'sign-request-url', variable: 'TVM_SMOKE_SIGN_REQUEST_URL', required: true, isUrl: true },
-  token: { flag: 'token', variable: 'TVM_SMOKE_TOKEN', required: true, isUrl: false },
+  // Environment only: npm prints the command line it runs, arguments included, and every user of
+  // the machine sees a process's arguments; a bearer token belongs in neither.
+  token: { flag: undefined, variable: 'TVM_SMOKE_TOKEN', required: true, isUrl: false },
   scope: { flag: 'scope', variable: 'TVM_SMOKE_SCOPE', required: false, isUrl: false },
   ossEndpoint: { flag: 'oss-endpoint', variable: 'TVM_SMOKE_OSS_ENDPOINT', required: false, isUrl: true },
 } as const satisfies Record<keyof SmokeOptions, InputDefinition>;
 
 /** The text `--help` prints. */
-export const SMOKE_USAGE = `Usage: npm run smoke -- --vend-token-url <url> --sign-request-url <url> --token <jwt> [--scope <name>] [--oss-endpoint <url>]
+export const SMOKE_USAGE = `Usage: TVM_SMOKE_TOKEN=<jwt> npm run smoke -- --vend-token-url <url> --sign-request-url <url> [--scope <name>] [--oss-endpoint <url>]
 
 Checks a deployed oss-tvm end to end, as an app uses it: fetches credentials from vend-token, puts,
 gets and deletes an object under the vended prefix with ali-oss, checks that a put outside the prefix
 is denied, then has sign-request sign a PUT and sends it to OSS. One line per step; stops at the
 first failure. Secrets, tokens and signatures are never printed.
 
+  TVM_SMOKE_TOKEN           bearer token for both functions: environment only
   --vend-token-url <url>    vend-token HTTP trigger URL            (env TVM_SMOKE_VEND_TOKEN_URL)
   --sign-request-url <url>  sign-request HTTP trigger URL          (env TVM_SMOKE_SIGN_REQUEST_URL)
-  --token <jwt>             bearer token for both functions        (env TVM_SMOKE_TOKEN)
   --scope <name>            scope to ask both functions for        (env TVM_SMOKE_SCOPE)
   --oss-endpoint <url>      OSS endpoint instead of the vended one (env TVM_SMOKE_OSS_ENDPOINT)
   --help                    this text
 
-Flags win over the environment; empty values count as unset. Prefer TVM_SMOKE_TOKEN in CI: a
-flag's value shows in the process list. Without --scope, the functions use their default scope.
-An OSS endpoint on an IP address or localhost is addressed path-style (<endpoint>/<bucket>/<key>),
-any other virtual-host style (<bucket>.<endpoint host>/<key>). The scope must grant delete.
+Flags win over the environment; empty values count as unset. The token is read from
+TVM_SMOKE_TOKEN only, never from the command line, which npm prints and the process list shows.
+Without --scope, the functions use their default scope. When the scope grants no delete (the
+default scope grants read and write), the deletes are skipped and the objects stay under fixed keys,
+which the next run overwrites. An OSS endpoint on an IP address or localhost is addressed
+path-style (<endpoint>/<bucket>/<key>), any other virtual-host style (<bucket>.<endpoint host>/<key>).
 Exit codes: 0 every step passed, 1 a step failed, 2 usage error.`;
 
 /**
@@ -67,18 +72,24 @@ Exit codes: 0 every step passed, 1 a step failed, 2 usage error.`;
  *
  * @param argv - the arguments after the script name (`process.argv.slice(2)`).
  * @param environment - where the `TVM_SMOKE_*` variables are read (`process.env`).
+ * The token is never taken from the command line: `--token` is refused with a message pointing to
+ * `TVM_SMOKE_TOKEN`.
+ *
  * @example
  * ```ts
- * parseSmokeCommand(['--token', jwt], { TVM_SMOKE_VEND_TOKEN_URL: 'https://…', TVM_SMOKE_SIGN_REQUEST_URL: 'https://…' });
+ * parseSmokeCommand(['--vend-token-url', 'https://…', '--sign-request-url', 'https://…'], { TVM_SMOKE_TOKEN: jwt });
  * // → { kind: 'run', options: { vendTokenUrl: 'https://…', signRequestUrl: 'https://…', token: jwt } }
  * ```
  */
 export function parseSmokeCommand(argv: readonly string[], environment: Readonly<Record<string, string | undefined>>): SmokeCommand {
+  if (argv.some((argument) => argument === '--token' || argument.startsWith('--token='))) {
+    return usageError('the token is not taken from the command line, which npm prints and the process list shows: set TVM_SMOKE_TOKEN instead (TVM_SMOKE_TOKEN="$JWT" npm run smoke -- …)');
+  }
   let flags: Record<string, string | boolean | undefined>;
   try {
     flags = parseArgs({
       args: [...argv],
-      options: { ...Object.fromEntries(Object.values(INPUTS).map(({ flag }) => [flag, { type: 'string' as const }])), help: { type: 'boolean' } },
+      options: { ...Object.fromEntries(Object.values(INPUTS).flatMap(({ flag }) => (flag === undefined ? [] : [[flag, { type: 'string' as const }]]))), help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -91,12 +102,13 @@ export function parseSmokeCommand(argv: readonly string[], environment: Readonly
   const missing: string[] = [];
   const invalid: string[] = [];
   for (const [name, input] of Object.entries(INPUTS) as [keyof SmokeOptions, InputDefinition][]) {
-    const flagValue = flags[input.flag];
+    const flagValue = input.flag === undefined ? undefined : flags[input.flag];
     const value = nonEmpty(typeof flagValue === 'string' ? flagValue : undefined) ?? nonEmpty(environment[input.variable]);
+    const named = input.flag === undefined ? input.variable : `--${input.flag} (or ${input.variable})`;
     if (value === undefined) {
-      if (input.required) missing.push(`--${input.flag} (or ${input.variable})`);
+      if (input.required) missing.push(named);
     } else if (input.isUrl && !isHttpUrl(value)) {
-      invalid.push(`--${input.flag} (or ${input.variable}) must be an http:// or https:// URL`);
+      invalid.push(`${named} must be an http:// or https:// URL`);
     } else {
       options[name] = value;
     }

@@ -5,6 +5,7 @@
  */
 import { TvmError } from '../errors';
 import type { HttpRequest } from '../http/fc-event';
+import { scopeFromQuery } from '../vending/query-scope';
 
 /**
  * The map the Kotlin v2 and Swift v2 SDKs' `RemoteSignerV4` hands to the app's
@@ -72,7 +73,7 @@ const V1_MAP_FIELDS = ['version', 'method', 'bucket', 'key', 'stringToSign', 'ac
  */
 export function readSessionRequest(request: HttpRequest): SessionRequest {
   if (request.method !== 'GET') throw methodNotAllowed(request.method);
-  const scope = request.query['scope'] || undefined;
+  const scope = scopeFromQuery(request.query);
   return scope === undefined ? {} : { scope };
 }
 
@@ -84,7 +85,7 @@ export function readSessionRequest(request: HttpRequest): SessionRequest {
  */
 export function readSignRequest(request: HttpRequest): SignRequest {
   if (request.method !== 'POST') throw methodNotAllowed(request.method);
-  const fromQuery = request.query['scope'] || undefined;
+  const fromQuery = scopeFromQuery(request.query);
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (contentType !== '' && contentType !== 'text/plain' && contentType !== 'application/json') {
     throw new TvmError(415, 'UnsupportedMediaType', 'Send the string to sign as text/plain, or as application/json {"stringToSign": "..."}.');

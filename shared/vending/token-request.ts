@@ -1,6 +1,7 @@
 /** Reading a vend-token request: `GET` or `POST`, with an optional `scope`. */
 import { TvmError } from '../errors';
 import type { HttpRequest } from '../http/fc-event';
+import { scopeFromQuery } from './query-scope';
 
 /** What a vend-token request asks for. */
 export interface TokenRequest {
@@ -15,13 +16,13 @@ export const MAX_TOKEN_REQUEST_BYTES = 4096;
  * Reads the scope from the query (`?scope=`) or a JSON body (`{"scope": "..."}`).
  *
  * @throws {@link TvmError} 405 for another method, 415 for a non-JSON body, 400 for a malformed
- *   body or a scope given twice with different values.
+ *   body, a scope given twice in the query, or different scopes in query and body.
  */
 export function readTokenRequest(request: HttpRequest): TokenRequest {
   if (request.method !== 'GET' && request.method !== 'POST') {
     throw new TvmError(405, 'MethodNotAllowed', `Use GET or POST, not ${request.method}.`, { headers: { Allow: 'GET, POST, OPTIONS' } });
   }
-  const fromQuery = request.query['scope'] || undefined;
+  const fromQuery = scopeFromQuery(request.query);
   const fromBody = (request.method === 'POST' ? scopeFromBody(request) : undefined) || undefined;
   if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
     throw new TvmError(400, 'MalformedRequest', 'The scope is given twice, with different values.');

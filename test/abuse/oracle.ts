@@ -153,13 +153,23 @@ export function requestVerdict(fn: FunctionName, request: PlainRequest, known: T
   return fn === 'vend-token' ? vendTokenVerdict(request, known, hasDefault) : signRequestVerdict(request, known, now, currentToken, hasDefault);
 }
 
+/**
+ * README: a scope given twice is 400 MalformedRequest. FC 3.0 joins a repeated query parameter's
+ * values with commas, and no scope name holds one.
+ */
+function givenTwiceInQuery(fromQuery: string | undefined, codes: Set<ErrorCode>): boolean {
+  if (fromQuery === undefined || !fromQuery.includes(',')) return false;
+  codes.add('MalformedRequest');
+  return true;
+}
+
 /** README, vend-token: GET or POST, the scope from `?scope=` or a JSON body `{"scope"}` (given twice, the same). */
 function vendTokenVerdict(request: PlainRequest, known: TokenKnowledge, hasDefault: boolean): Verdict {
   const codes = new Set<ErrorCode>();
   if (request.method !== 'GET' && request.method !== 'POST') codes.add('MethodNotAllowed');
   const fromQuery = request.query['scope'] || undefined;
   let fromBody: string | undefined;
-  let scopeKnown = true;
+  let scopeKnown = !givenTwiceInQuery(fromQuery, codes);
   if (request.method === 'POST' && request.body.length > 0) {
     const problem = (code: ErrorCode) => {
       codes.add(code);
@@ -190,6 +200,7 @@ function signRequestVerdict(request: PlainRequest, known: TokenKnowledge, now: n
   const codes = new Set<ErrorCode>();
   if (request.method !== 'POST') codes.add('MethodNotAllowed');
   const fromQuery = request.query['scope'] || undefined;
+  const repeated = givenTwiceInQuery(fromQuery, codes);
   const type = mediaType(request);
   const mode = type === 'application/json' ? 'json' : 'text';
   let content: string | undefined;
@@ -220,7 +231,7 @@ function signRequestVerdict(request: PlainRequest, known: TokenKnowledge, now: n
   }
   const auth = authenticate(request.headers['authorization'], known);
   if ('code' in auth) codes.add(auth.code);
-  const selected = scopeKnown ? selectScope(requested, hasDefault) : undefined;
+  const selected = scopeKnown && !repeated ? selectScope(requested, hasDefault) : undefined;
   if (selected !== undefined && 'code' in selected) codes.add(selected.code);
   if (codes.size > 0 || content === undefined || selected === undefined || 'code' in selected || 'code' in auth) {
     // The content's own problems are allowed too only when nothing earlier is wrong (it is read last).
@@ -234,11 +245,13 @@ function signRequestVerdict(request: PlainRequest, known: TokenKnowledge, now: n
 /** README, the signing session: `GET /` with a bearer token and an optional `?scope=`; the body is not read. */
 function sessionVerdict(request: PlainRequest, known: TokenKnowledge, hasDefault: boolean): Verdict {
   const codes = new Set<ErrorCode>();
+  const fromQuery = request.query['scope'] || undefined;
+  const twice = givenTwiceInQuery(fromQuery, codes);
   const auth = authenticate(request.headers['authorization'], known);
   if ('code' in auth) codes.add(auth.code);
-  const selected = selectScope(request.query['scope'] || undefined, hasDefault);
-  if ('code' in selected) codes.add(selected.code);
-  if ('code' in auth || 'code' in selected) return { kind: 'refuse', codes };
+  const selected = twice ? undefined : selectScope(fromQuery, hasDefault);
+  if (selected !== undefined && 'code' in selected) codes.add(selected.code);
+  if ('code' in auth || selected === undefined || 'code' in selected) return { kind: 'refuse', codes };
   return { kind: 'accept', identity: auth.identity, scope: selected.scope, mode: 'session' };
 }
 

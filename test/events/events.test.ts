@@ -26,6 +26,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EVENTS = join(ROOT, 'events');
 const EVENT_FILES = readdirSync(EVENTS).sort();
 const ORIGIN = 'https://app.example.com';
+/** The functions' bucket here: any but the `photos` of README's examples, so no event can hard-code it. */
+const BUCKET = 'oss-tvm-events';
 const AUTHORIZATION = /^OSS (STS\.[^:]+):([A-Za-z0-9+/]+=*)$/;
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
@@ -46,7 +48,7 @@ const CREDENTIALS = {
   AccessKeySecret: expect.any(String),
   SecurityToken: expect.any(String),
   Expiration: expect.stringMatching(ISO_SECONDS),
-  Bucket: 'photos',
+  Bucket: BUCKET,
   Region: 'cn-hangzhou',
   Endpoint: 'https://oss-cn-hangzhou.aliyuncs.com',
   Scope: 'user',
@@ -75,11 +77,11 @@ const EXPECTED: Readonly<Record<string, Expectation>> = {
   'sign-request.put-text.json': TEXT_SIGNATURE,
   'sign-request.put-json.json': {
     status: 200,
-    json: { ...JSON_SIGNATURE, SignedString: expect.stringMatching(/\nx-oss-date:[^\n]+\nx-oss-security-token:[^\n]+\n\/photos\/users\/alice\/avatar\.png$/) },
+    json: { ...JSON_SIGNATURE, SignedString: expect.stringMatching(/\nx-oss-date:[^\n]+\nx-oss-security-token:[^\n]+\n\/oss-tvm-events\/users\/alice\/avatar\.png$/) },
     headers: { ...READABLE_BY_ORIGIN, 'Access-Control-Expose-Headers': 'x-oss-security-token, x-tvm-credentials-expiration, Date' },
   },
   'sign-request.upload-part.json': TEXT_SIGNATURE,
-  'sign-request.presigned-get.json': { status: 200, json: { ...JSON_SIGNATURE, SignedString: expect.stringMatching(/^GET\n\n\n\d+\n\/photos\/users\/alice\/photo\.jpg\?security-token=[^&\n]+$/) } },
+  'sign-request.presigned-get.json': { status: 200, json: { ...JSON_SIGNATURE, SignedString: expect.stringMatching(/^GET\n\n\n\d+\n\/oss-tvm-events\/users\/alice\/photo\.jpg\?security-token=[^&\n]+$/) } },
   'sign-request.list-objects.json': refusal(403, 'ListingNotSignable'),
   'sign-request.preflight.json': preflight('POST, GET'),
   'sign-request.put-base64.json': TEXT_SIGNATURE,
@@ -101,7 +103,7 @@ beforeAll(async () => {
   token = await issuer.issue(DEFAULT_SUB);
   // The bundles read their configuration from process.env when loaded, as at an FC cold start.
   withEnvironment(
-    functionEnvironment(sts, issuer, { TVM_CORS_ALLOWED_ORIGINS: ORIGIN }),
+    functionEnvironment(sts, issuer, { TVM_BUCKET: BUCKET, TVM_CORS_ALLOWED_ORIGINS: ORIGIN }),
     () => {
       const load = createRequire(import.meta.url);
       for (const { name, file } of built) handlers.set(name, (load(file) as { handler: Handler }).handler);
@@ -213,7 +215,7 @@ describe('events/', () => {
     // Prepare
     const expected = EXPECTED[file];
     if (expected === undefined) throw new Error(`events/${file} has no expectation in EXPECTED: add one.`);
-    const filled = fillEvent(readEvent(file), { token, now: Date.now() });
+    const filled = fillEvent(readEvent(file), { token, bucket: BUCKET, now: Date.now() });
     const requestId = `events-${file}`;
     // Act
     const { response, logs } = await invoke(file, filled, requestId);
@@ -229,7 +231,7 @@ describe('events/', () => {
 
   it.each(EVENT_FILES.filter((file) => EXPECTED[file]?.status === 200))('%s: the answer holds credentials STS issued to the function role', async (file) => {
     // Prepare
-    const filled = fillEvent(readEvent(file), { token, now: Date.now() });
+    const filled = fillEvent(readEvent(file), { token, bucket: BUCKET, now: Date.now() });
     // Act
     const { response } = await invoke(file, filled, `events-sts-${file}`);
     // Assess: vend-token's keys, or sign-request's signing keys, came from AssumeRole signed with context.credentials.
@@ -282,7 +284,7 @@ describe('fillEvent', () => {
 
   it.each(EVENT_FILES)('fills %s into valid JSON with no placeholder left, its dates within the signing window', (file) => {
     // Act
-    const filled = fillEvent(readEvent(file), { token: 'header.payload.signature', now: NOW });
+    const filled = fillEvent(readEvent(file), { token: 'header.payload.signature', bucket: BUCKET, now: NOW });
     // Assess
     expect(filled.endsWith('\n')).toBe(true);
     expect(filled).not.toContain('${');
@@ -321,9 +323,18 @@ describe('fillEvent', () => {
     expect(JSON.parse(fillEvent(readEvent('vend-token.preflight.json'), { now: NOW }))).toMatchObject({ requestContext: { http: { method: 'OPTIONS' } } });
   });
 
-  it('reads the token and the user from TVM_EVENT_TOKEN and TVM_EVENT_SUB, empty meaning unset', () => {
-    expect(valuesFromEnvironment({ TVM_EVENT_TOKEN: ' abc\n', TVM_EVENT_SUB: 'bob' }, NOW)).toEqual({ token: 'abc', sub: 'bob', now: NOW });
-    expect(valuesFromEnvironment({ TVM_EVENT_TOKEN: '', TVM_EVENT_SUB: '  ' }, NOW)).toEqual({ now: NOW });
+  it('fills ${BUCKET}, needed by every sign-request file, with the bucket the function is configured with', () => {
+    for (const file of EVENT_FILES.filter((name) => functionOf(name) === 'sign-request' && readEvent(name).includes('Bearer'))) {
+      expect(readEvent(file)).toContain('/${BUCKET}/');
+      expect(() => fillEvent(readEvent(file), { token: 't', now: NOW })).toThrow(/\$\{BUCKET\}: set TVM_BUCKET/);
+      expect(contentOf(fillEvent(readEvent(file), { token: 't', bucket: 'my-bucket', now: NOW }))).toMatch(/\n\/my-bucket\//);
+    }
+    expect(() => fillEvent(JSON.stringify({ body: '/${BUCKET}/' }), { bucket: 'Photos', now: NOW })).toThrow(/TVM_BUCKET "Photos" is not a bucket name/);
+  });
+
+  it('reads the token, the user and the bucket from TVM_EVENT_TOKEN, TVM_EVENT_SUB and TVM_BUCKET, empty meaning unset', () => {
+    expect(valuesFromEnvironment({ TVM_EVENT_TOKEN: ' abc\n', TVM_EVENT_SUB: 'bob', TVM_BUCKET: 'photos' }, NOW)).toEqual({ token: 'abc', sub: 'bob', bucket: 'photos', now: NOW });
+    expect(valuesFromEnvironment({ TVM_EVENT_TOKEN: '', TVM_EVENT_SUB: '  ', TVM_BUCKET: '' }, NOW)).toEqual({ now: NOW });
   });
 });
 
@@ -336,11 +347,18 @@ describe('npm run event', () => {
     });
 
   it('prints the filled event, ready for s local invoke -f', async () => {
-    const { code, stdout } = await run(['events/sign-request.put-text.json'], { TVM_EVENT_TOKEN: 'abc.def.ghi', TVM_EVENT_SUB: 'bob' });
+    const { code, stdout } = await run(['events/sign-request.put-text.json'], { TVM_EVENT_TOKEN: 'abc.def.ghi', TVM_EVENT_SUB: 'bob', TVM_BUCKET: 'photos' });
     expect(code).toBe(0);
     const event = JSON.parse(stdout) as { headers: Record<string, string>; body: string };
     expect(event.headers['Authorization']).toBe('Bearer abc.def.ghi');
     expect(event.body).toMatch(/^PUT\n[^\n]*\nimage\/jpeg\n\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT\nx-oss-meta-owner:bob\n\/photos\/users\/bob\/photo\.jpg$/);
+  });
+
+  it('prints its usage and exits 0 for --help', async () => {
+    const { code, stdout } = await run(['--help'], {});
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: .*npm run -s event <events\/file\.json>/);
+    expect(stdout).toMatch(/TVM_BUCKET/);
   });
 
   it('exits with code 2 and says why when the token is missing or the file is not there', async () => {

@@ -12,9 +12,9 @@ export interface AliOssResult {
 /** The ali-oss client methods the tests call. */
 export interface AliOssClient {
   put(name: string, content: Buffer, options?: { headers?: Record<string, string>; mime?: string; meta?: Record<string, string> }): Promise<AliOssResult & { name: string }>;
-  get(name: string, file?: null, options?: { headers?: Record<string, string>; process?: string }): Promise<AliOssResult & { content: Buffer }>;
+  get(name: string, file?: null, options?: { headers?: Record<string, string>; process?: string; versionId?: string }): Promise<AliOssResult & { content: Buffer }>;
   head(name: string): Promise<AliOssResult & { status: number; meta: Record<string, string> | null }>;
-  delete(name: string): Promise<AliOssResult>;
+  delete(name: string, options?: { versionId?: string }): Promise<AliOssResult>;
   multipartUpload(name: string, file: Buffer, options: { partSize: number; parallel?: number; mime?: string }): Promise<AliOssResult & { etag?: string; name: string }>;
   list(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string }> | undefined; prefixes: string[] | null }>;
   listV2(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string }> | undefined; prefixes: string[] | null }>;

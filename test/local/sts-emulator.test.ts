@@ -21,6 +21,8 @@ const OSS_POLICY = JSON.stringify({
   Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: ['acs:oss:*:*:my-bucket/users/alice/*'] }],
 });
 const START_MS = Date.parse('2030-01-01T00:00:00.750Z');
+const APP_ROLE_ARN = 'acs:ram::1234567890123456:role/oss-tvm-app';
+const ACCOUNT_ROOT = 'acs:ram::1234567890123456:root';
 const MINUTE_MS = 60_000;
 
 function isoSeconds(timeMs: number): string {
@@ -91,7 +93,8 @@ describe('StsEmulator AssumeRole', () => {
   const longRoleArn = 'acs:ram::1234567890123456:role/long-sessions';
 
   beforeAll(async () => {
-    sts = await StsEmulator.start({ now: () => nowMs });
+    // The app role trusts every RAM user and role of the account here, so a developer's RAM user may assume it.
+    sts = await StsEmulator.start({ now: () => nowMs, roles: [{ arn: APP_ROLE_ARN, trustedPrincipals: [ACCOUNT_ROOT] }] });
     sts.addRole({ arn: longRoleArn, maxSessionDuration: 7200 });
     caller = sts.addAccessKey();
     functionCaller = sts.createFunctionCredentials();
@@ -581,13 +584,78 @@ function credentialsExpiration(answer: StsAnswer): string | undefined {
   return (answer.body.Credentials as Record<string, string> | undefined)?.Expiration;
 }
 
+describe('StsEmulator trust policies', () => {
+  const NO_PERMISSION = {
+    status: 403,
+    code: 'NoPermission',
+    message: 'No permission perform sts:AssumeRole on this Role. Maybe you are not authorized to perform sts:AssumeRole or the specified role does not trust you',
+  };
+  let sts: StsEmulator;
+
+  beforeAll(async () => {
+    sts = await StsEmulator.start();
+  });
+  afterAll(() => sts.close());
+  beforeEach(() => sts.reset());
+
+  async function assumeRoleAs(caller: EmulatorCredentials, roleArn = sts.defaultRoleArn): Promise<StsAnswer> {
+    return postForm(sts.url, signed(assumeRoleParameters(caller, roleArn, Date.now()), caller.accessKeySecret));
+  }
+  const refusalOf = (answer: StsAnswer): { status: number; code: unknown; message: unknown } => ({ status: answer.status, code: answer.body['Code'], message: answer.body['Message'] });
+
+  it('lets the function role assume the app role, as README’s RAM setup trusts it', async () => {
+    // Act
+    const answer = await assumeRoleAs(sts.createFunctionCredentials());
+    // Assess
+    expect(sts.functionRoleArn).toBe('acs:ram::1234567890123456:role/oss-tvm-function');
+    expect(answer.status).toBe(200);
+  });
+
+  it('refuses the app role’s own credentials with 403 NoPermission, issuing nothing', async () => {
+    // Prepare: credentials of the app role, as vend-token hands them to an app
+    const appCredentials = credentialsOf(await assumeRoleAs(sts.createFunctionCredentials()));
+    // Act
+    const answer = await assumeRoleAs(appCredentials);
+    // Assess
+    expect(refusalOf(answer)).toEqual(NO_PERMISSION);
+    expect(sts.successfulCalls).toBe(1);
+  });
+
+  it('refuses a RAM user the app role does not trust with 403 NoPermission', async () => {
+    // Act
+    const answer = await assumeRoleAs(sts.addAccessKey('mallory'));
+    // Assess
+    expect(refusalOf(answer)).toEqual(NO_PERMISSION);
+    expect(sts.successfulCalls).toBe(0);
+  });
+
+  it('lets a role trust named users only, or every RAM identity of the account through its root', async () => {
+    // Prepare
+    const named = 'acs:ram::1234567890123456:role/for-dev';
+    const everyone = 'acs:ram::1234567890123456:role/for-account';
+    sts.addRole({ arn: named, trustedPrincipals: ['acs:ram::1234567890123456:user/dev'] });
+    sts.addRole({ arn: everyone, trustedPrincipals: ['acs:ram::1234567890123456:root'] });
+    const dev = sts.addAccessKey('dev');
+    const other = sts.addAccessKey('other');
+    // Act
+    const answers = await Promise.all([assumeRoleAs(dev, named), assumeRoleAs(other, named), assumeRoleAs(other, everyone), assumeRoleAs(sts.createFunctionCredentials(), everyone)]);
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([200, 403, 200, 200]);
+  });
+
+  it('refuses a trusted principal that is not a RAM role, user or account root ARN', () => {
+    // Act / Assess
+    expect(() => sts.addRole({ arn: 'acs:ram::1234567890123456:role/odd', trustedPrincipals: ['fc.aliyuncs.com'] })).toThrow(new TypeError('Not a RAM principal ARN: fc.aliyuncs.com'));
+  });
+});
+
 describe('StsEmulator faults', () => {
   let sts: StsEmulator;
   let caller: EmulatorCredentials;
 
   beforeAll(async () => {
     sts = await StsEmulator.start();
-    caller = sts.addAccessKey();
+    caller = sts.createFunctionCredentials();
   });
   afterAll(() => sts.close());
   afterEach(() => {
@@ -827,7 +895,7 @@ describe('StsEmulator over HTTPS', () => {
 
   it('serves https:// with the given certificate', async () => {
     // Prepare
-    const caller = sts.addAccessKey();
+    const caller = sts.createFunctionCredentials();
     const body = formEncode(signed(assumeRoleParameters(caller, sts.defaultRoleArn, Date.now()), caller.accessKeySecret));
 
     // Act

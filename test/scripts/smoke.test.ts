@@ -1,5 +1,6 @@
 /** `npm run smoke`: its network-free pieces, its steps against the sandbox, and the command itself. */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
@@ -22,7 +23,8 @@ const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
 const NOW = new Date('2026-11-23T09:00:00.000Z');
 
 describe('parseSmokeCommand', () => {
-  const allFlags = ['--vend-token-url', VEND_TOKEN_URL, '--sign-request-url', SIGN_REQUEST_URL, '--token', TOKEN, '--scope', 'user', '--oss-endpoint', 'http://127.0.0.1:9100'];
+  const allFlags = ['--vend-token-url', VEND_TOKEN_URL, '--sign-request-url', SIGN_REQUEST_URL, '--scope', 'user', '--oss-endpoint', 'http://127.0.0.1:9100'];
+  const tokenVariable = { TVM_SMOKE_TOKEN: TOKEN };
   const allVariables = {
     TVM_SMOKE_VEND_TOKEN_URL: 'https://env-vend.example.com/',
     TVM_SMOKE_SIGN_REQUEST_URL: 'https://env-sign.example.com/',
@@ -31,9 +33,9 @@ describe('parseSmokeCommand', () => {
     TVM_SMOKE_OSS_ENDPOINT: 'http://127.0.0.1:9200',
   };
 
-  it('reads every input from its flag', () => {
+  it('reads every input but the token from its flag', () => {
     // Act
-    const command = parseSmokeCommand(allFlags, {});
+    const command = parseSmokeCommand(allFlags, tokenVariable);
     // Assess
     expect(command).toEqual({
       kind: 'run',
@@ -49,19 +51,30 @@ describe('parseSmokeCommand', () => {
   });
 
   it('prefers each flag over its variable', () => {
-    expect(parseSmokeCommand(allFlags, allVariables)).toEqual(parseSmokeCommand(allFlags, {}));
+    expect(parseSmokeCommand(allFlags, { ...allVariables, ...tokenVariable })).toEqual(parseSmokeCommand(allFlags, tokenVariable));
   });
 
   it('takes some inputs from flags and the others from the environment', () => {
     // Act
-    const command = parseSmokeCommand(['--token=flag-token'], { TVM_SMOKE_VEND_TOKEN_URL: VEND_TOKEN_URL, TVM_SMOKE_SIGN_REQUEST_URL: SIGN_REQUEST_URL, TVM_SMOKE_TOKEN: 'env-token' });
+    const command = parseSmokeCommand(['--vend-token-url', VEND_TOKEN_URL], { TVM_SMOKE_VEND_TOKEN_URL: 'https://env-vend.example.com/', TVM_SMOKE_SIGN_REQUEST_URL: SIGN_REQUEST_URL, TVM_SMOKE_TOKEN: 'env-token' });
     // Assess
-    expect(command).toEqual({ kind: 'run', options: { vendTokenUrl: VEND_TOKEN_URL, signRequestUrl: SIGN_REQUEST_URL, token: 'flag-token' } });
+    expect(command).toEqual({ kind: 'run', options: { vendTokenUrl: VEND_TOKEN_URL, signRequestUrl: SIGN_REQUEST_URL, token: 'env-token' } });
+  });
+
+  it.each([['--token', TOKEN], [`--token=${TOKEN}`], ['--token']])('refuses the token on the command line (%s), pointing to TVM_SMOKE_TOKEN without echoing it', (...argv) => {
+    // Act
+    const command = parseSmokeCommand([...allFlags, ...argv], tokenVariable);
+    // Assess
+    expect(command.kind).toBe('usage-error');
+    const message = command.kind === 'usage-error' ? command.message : '';
+    expect(message).toMatch(/^smoke: the token is not taken from the command line, .*set TVM_SMOKE_TOKEN instead/);
+    expect(message).not.toContain(TOKEN);
+    expect(message).not.toContain('\n');
   });
 
   it('treats an empty flag or variable as unset, and trims the token', () => {
     // Act
-    const command = parseSmokeCommand(['--scope=', '--token', ` ${TOKEN}\n`], { ...allVariables, TVM_SMOKE_OSS_ENDPOINT: '' });
+    const command = parseSmokeCommand(['--scope='], { ...allVariables, TVM_SMOKE_OSS_ENDPOINT: '', TVM_SMOKE_TOKEN: ` ${TOKEN}\n` });
     // Assess
     expect(command).toMatchObject({ kind: 'run', options: { scope: 'shared', token: TOKEN } });
     expect(command.kind === 'run' && 'ossEndpoint' in command.options).toBe(false);
@@ -72,9 +85,21 @@ describe('parseSmokeCommand', () => {
     const command = parseSmokeCommand(['--help'], {});
     // Assess
     expect(command).toEqual({ kind: 'help', usage: SMOKE_USAGE });
-    for (const name of ['--vend-token-url', '--sign-request-url', '--token', '--scope', '--oss-endpoint', 'TVM_SMOKE_VEND_TOKEN_URL', 'TVM_SMOKE_SIGN_REQUEST_URL', 'TVM_SMOKE_TOKEN', 'TVM_SMOKE_SCOPE', 'TVM_SMOKE_OSS_ENDPOINT']) {
+    for (const name of ['--vend-token-url', '--sign-request-url', '--scope', '--oss-endpoint', 'TVM_SMOKE_VEND_TOKEN_URL', 'TVM_SMOKE_SIGN_REQUEST_URL', 'TVM_SMOKE_TOKEN', 'TVM_SMOKE_SCOPE', 'TVM_SMOKE_OSS_ENDPOINT']) {
       expect(SMOKE_USAGE).toContain(name);
     }
+    expect(SMOKE_USAGE).not.toContain('--token');
+  });
+
+  it('is shown in README with the token in TVM_SMOKE_TOKEN, never as a flag npm would echo', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toMatch(/TVM_SMOKE_TOKEN=[^\n]*\n?[^\n]*npm run smoke -- --vend-token-url/);
+    expect(readme).not.toMatch(/--token[ =]/);
+  });
+
+  it('says in its usage that a scope without delete is fine: the deletes are skipped', () => {
+    expect(SMOKE_USAGE).not.toMatch(/must grant delete/);
+    expect(SMOKE_USAGE).toMatch(/grants no delete[^.]*, the deletes are skipped/);
   });
 
   it('names every missing required input, with its variable, in one line', () => {
@@ -84,7 +109,7 @@ describe('parseSmokeCommand', () => {
     expect(command.kind).toBe('usage-error');
     const message = command.kind === 'usage-error' ? command.message : '';
     expect(message).not.toContain('\n');
-    expect(message).toMatch(/^smoke: missing --vend-token-url \(or TVM_SMOKE_VEND_TOKEN_URL\), --sign-request-url \(or TVM_SMOKE_SIGN_REQUEST_URL\), --token \(or TVM_SMOKE_TOKEN\)\./);
+    expect(message).toMatch(/^smoke: missing --vend-token-url \(or TVM_SMOKE_VEND_TOKEN_URL\), --sign-request-url \(or TVM_SMOKE_SIGN_REQUEST_URL\), TVM_SMOKE_TOKEN\./);
   });
 
   it.each([
@@ -93,20 +118,20 @@ describe('parseSmokeCommand', () => {
     ['--oss-endpoint', 'oss-cn-hangzhou.aliyuncs.com'],
   ])('refuses %s %j, which is not an http:// or https:// URL', (flag, value) => {
     // Act
-    const command = parseSmokeCommand([...allFlags, flag, value], {});
+    const command = parseSmokeCommand([...allFlags, flag, value], tokenVariable);
     // Assess
     expect(command).toEqual({ kind: 'usage-error', message: `smoke: ${flag} (or ${flagVariable(flag)}) must be an http:// or https:// URL. Run with --help for usage.` });
   });
 
   it.each([
     ['an unknown option', ['--tokn=secret-value'], 'smoke: unknown option --tokn.'],
-    ['an option without its value', ['--token'], 'smoke: --token needs a value'],
-    ['an option whose value looks like an option', ['--token', '--scope', 'user'], 'smoke: --token needs a value'],
+    ['an option without its value', ['--scope'], 'smoke: --scope needs a value'],
+    ['an option whose value looks like an option', ['--scope', '--oss-endpoint', 'secret-value'], 'smoke: --scope needs a value'],
     ['a positional argument', ['secret-value'], 'smoke: unexpected argument: this command takes only options.'],
     ['a value for --help', ['--help=secret-value'], 'smoke: --help takes no value.'],
   ])('refuses %s in one line that does not echo any value', (_case, argv, expected) => {
     // Act
-    const command = parseSmokeCommand([...allFlags, ...argv], {});
+    const command = parseSmokeCommand([...allFlags, ...argv], tokenVariable);
     // Assess
     expect(command.kind).toBe('usage-error');
     const message = command.kind === 'usage-error' ? command.message : '';
@@ -728,7 +753,7 @@ describe('npm run smoke', () => {
     // Prepare
     const ossEndpoint = `http://127.0.0.1:${await closedPort()}`;
     // Act
-    const { code, stdout, stderr } = await runSmokeCommand(['--vend-token-url', sandbox.functionUrls['vend-token'] ?? '', '--sign-request-url', sandbox.functionUrls['sign-request'] ?? '', '--token', token, '--oss-endpoint', ossEndpoint]);
+    const { code, stdout, stderr } = await runSmokeCommand(['--vend-token-url', sandbox.functionUrls['vend-token'] ?? '', '--sign-request-url', sandbox.functionUrls['sign-request'] ?? '', '--oss-endpoint', ossEndpoint], { TVM_SMOKE_TOKEN: token });
     // Assess
     const lines = stdout.trimEnd().split('\n');
     expect(lines, stdout).toHaveLength(2);
@@ -756,9 +781,18 @@ describe('npm run smoke', () => {
     for (const part of [badToken, ...badToken.split('.')]) expect(`${stdout}${stderr}`).not.toContain(part);
   });
 
+  it('exits 2 with a one-line usage error naming TVM_SMOKE_TOKEN, not the token, when the token is given as a flag', async () => {
+    // Act
+    const { code, stdout, stderr } = await runSmokeCommand(['--vend-token-url', sandbox.functionUrls['vend-token'] ?? '', '--sign-request-url', sandbox.functionUrls['sign-request'] ?? '', '--token', token]);
+    // Assess
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr).toMatch(/^smoke: the token is not taken from the command line[^\n]*TVM_SMOKE_TOKEN[^\n]*\n$/);
+    expect(stderr).not.toContain(token);
+  });
+
   it('exits 2 with a one-line usage error when a required input is missing', async () => {
     // Act
-    const { code, stdout, stderr } = await runSmokeCommand(['--token', token]);
+    const { code, stdout, stderr } = await runSmokeCommand([], { TVM_SMOKE_TOKEN: token });
     // Assess
     expect(code).toBe(2);
     expect(stdout).toBe('');
