@@ -146,8 +146,14 @@ export const scopesSchema = {
         uniqueItems: true,
         items: { type: 'string', enum: ['read', 'write', 'delete', 'list'] },
       },
+      overlaps: {
+        type: 'array',
+        maxItems: 31,
+        uniqueItems: true,
+        items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
+      },
     },
   },
   description:
-    'scope names are 1 to 32 lowercase letters, digits, _ and -; each scope is {"prefix": "<template ending in />", "actions": ["read"|"write"|"delete"|"list", ...]} and nothing else',
+    'scope names are 1 to 32 lowercase letters, digits, _ and -; each scope is {"prefix": "<template ending in />", "actions": ["read"|"write"|"delete"|"list", ...]}, optionally "overlaps": ["<scope name>", ...], and nothing else',
 } as const;

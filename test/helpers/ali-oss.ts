@@ -84,3 +84,12 @@ export async function ossRefusal(promise: Promise<unknown>): Promise<{ status: n
   expect(error, 'OSS should have refused the request').toBeDefined();
   return { status: error?.status ?? 0, code: error?.code ?? '', ec: error?.ecCode, message: error?.message ?? '' };
 }
+
+/** The pure V4 functions of ali-oss 6.23 (`lib/common/signUtils.js`): the tests' independent oracle for signatures. */
+export interface AliOssSignUtilsV4 {
+  getCanonicalRequest(method: string, request: { headers: Record<string, string>; queries?: Record<string, string | null> }, bucketName?: string, objectName?: string, additionalHeaders?: string[]): string;
+  getStringToSign(region: string, date: string, canonicalRequest: string, product?: string): string;
+  getSignatureV4(accessKeySecret: string, date: string, region: string, stringToSign: string, product?: string): string;
+}
+
+export const aliOssSignUtils = createRequire(import.meta.url)('ali-oss/lib/common/signUtils.js') as AliOssSignUtilsV4;
