@@ -161,11 +161,13 @@ function warmSection(result: WarmResult, goals: Goal[]): string {
 }
 
 function stsSection(result: StsEconomyResult, goals: Goal[]): string {
-  const { crowd, burst } = result;
+  const { crowd, burst, presign } = result;
   const crowdPass = crowd.assumeRoleCalls === crowd.expected && crowd.failures === 0;
   const burstPass = burst.assumeRoleCalls === burst.expected && burst.failures === 0;
+  const presignPass = presign.assumeRoleCalls <= presign.atMost && presign.failures === 0;
   goals.push({ part: 'sts', name: 'AssumeRole calls, 1,000 identities × 20', value: crowd.assumeRoleCalls, goal: `= ${crowd.expected}`, pass: crowdPass });
   goals.push({ part: 'sts', name: 'AssumeRole calls, 100 concurrent first requests', value: burst.assumeRoleCalls, goal: `= ${burst.expected}`, pass: burstPass });
+  goals.push({ part: 'sts', name: 'AssumeRole calls, 1,000 presigned URLs over a credential lifetime', value: presign.assumeRoleCalls, goal: `≤ ${presign.atMost}`, pass: presignPass });
   const outcomes = (cache: Record<string, number>): string => Object.entries(cache).filter(([, count]) => count > 0).map(([name, count]) => `${count} ${name}`).join(', ');
   return [
     `### STS economy (vend-token in process, STS emulator answering after ${result.stsLatencyMs} ms)`,
@@ -173,6 +175,7 @@ function stsSection(result: StsEconomyResult, goals: Goal[]): string {
     table(['Case', 'AssumeRole calls', 'Goal', 'Result', 'Cache outcomes', 'Time'], [
       [`${crowd.identities.toLocaleString('en')} identities × ${crowd.requestsPerIdentity} requests, interleaved, ${crowd.concurrency} in flight`, String(crowd.assumeRoleCalls), `= ${crowd.expected}`, mark(crowdPass), outcomes(crowd.cache) + (crowd.failures ? `, ${crowd.failures} failed` : ''), `${(crowd.elapsedMs / 1000).toFixed(1)} s`],
       [`${burst.requests} concurrent first requests of one identity`, String(burst.assumeRoleCalls), `= ${burst.expected}`, mark(burstPass), outcomes(burst.cache) + (burst.failures ? `, ${burst.failures} failed` : ''), `${burst.elapsedMs} ms`],
+      [`sign-request: ${presign.urls.toLocaleString('en')} presigned URLs of one identity at the maximum TTL (${presign.maxUrlTtlSeconds} s), spread over one ${presign.durationSeconds} s credential lifetime (simulated clock)`, String(presign.assumeRoleCalls), `≤ ${presign.atMost}`, mark(presignPass), presign.failures ? `${presign.failures} failed` : '', ''],
     ]),
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { TvmError } from '../errors';
 import { type ScopeConfiguration, defaultScopes } from '../policy/scopes';
 import { scopeConfigurationProblems } from '../policy/session-policy';
 import { environmentSchema, scopesSchema } from './schemas';
+import { parseStrictJson } from './strict-json';
 import { type StandaloneValidator, validateEnvironment, validateScopes } from './validators.generated.js';
 
 /** JWS algorithms the verifier may accept; `none` is not one of them. */
@@ -255,13 +256,12 @@ function suitableAlgorithms(source: JwtKeySource): JwtAlgorithm[] {
  */
 function readScopes(settings: Settings, identityClaim: string, bucketUsable: boolean, problems: string[]): ScopeConfiguration | undefined {
   if (settings.TVM_SCOPES === undefined) return defaultScopes(identityClaim);
-  let scopes: unknown;
-  try {
-    scopes = JSON.parse(settings.TVM_SCOPES);
-  } catch {
-    problems.push('TVM_SCOPES is invalid: it is not valid JSON');
+  const parsed = parseStrictJson(settings.TVM_SCOPES);
+  if (!parsed.ok) {
+    problems.push(`TVM_SCOPES is invalid: ${parsed.problem}`);
     return undefined;
   }
+  const scopes = parsed.value;
   if (!validateScopes(scopes)) {
     const where = [...new Set((validateScopes.errors ?? []).map((error) => error.instancePath).filter(Boolean))];
     problems.push(`TVM_SCOPES is invalid${where.length > 0 ? ` at ${where.join(', ')}` : ''}: ${scopesSchema.description}`);

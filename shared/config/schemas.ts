@@ -151,6 +151,12 @@ export const scopesSchema = {
         uniqueItems: true,
         items: { type: 'string', enum: ['read', 'write', 'delete', 'list'] },
       },
+      overlaps: {
+        type: 'array',
+        maxItems: 31,
+        uniqueItems: true,
+        items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
+      },
       upload: {
         type: 'object',
         additionalProperties: false,
@@ -169,5 +175,5 @@ export const scopesSchema = {
     },
   },
   description:
-    'scope names are 1 to 32 lowercase letters, digits, _ and -; each scope is {"prefix": "<template ending in />", "actions": ["read"|"write"|"delete"|"list", ...]} and optionally "upload": {"maxBytes": <1 to 5368709120>, "contentTypes": ["<lowercase type/subtype or type/*>", ...], "overwrite": <true|false>}, and nothing else',
+    'scope names are 1 to 32 lowercase letters, digits, _ and -; each scope is {"prefix": "<template ending in />", "actions": ["read"|"write"|"delete"|"list", ...]}, optionally "overlaps": ["<scope name>", ...] and "upload": {"maxBytes": <1 to 5368709120>, "contentTypes": ["<lowercase type/subtype or type/*>", ...], "overwrite": <true|false>}, and nothing else',
 } as const;

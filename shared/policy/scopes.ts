@@ -17,6 +17,11 @@ export const SCOPE_ACTIONS: readonly ScopeAction[] = ['read', 'write', 'delete',
 export interface ScopeDefinition {
   readonly prefix: string;
   readonly actions: readonly ScopeAction[];
+  /**
+   * Other scopes whose prefixes this one may overlap across users, on purpose (such as a team
+   * folder inside the users' folders). Any other overlap refuses the configuration at cold start.
+   */
+  readonly overlaps?: readonly string[];
   readonly upload?: UploadLimits;
 }
 

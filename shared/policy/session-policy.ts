@@ -4,6 +4,7 @@
  */
 import { TvmError } from '../errors';
 import { MAX_IDENTITY_LENGTH, requireSafeIdentity } from './identity';
+import { type NamedTemplate, scopeOverlapProblems } from './scope-overlap';
 import { type PrefixTemplate, type ScopeAction, type ScopeConfiguration, type ScopeDefinition, SCOPE_ACTIONS, parsePrefixTemplate } from './scopes';
 
 /** The conservative STS limit on the Policy parameter, in characters. */
@@ -78,13 +79,15 @@ export function buildSessionPolicy(request: PolicyRequest): BuiltPolicy {
 
 /**
  * Checks a scope configuration once, at cold start: every template and action list (names and
- * the shape are the schema's job), and
- * that the longest possible policy of each scope stays within {@link MAX_POLICY_LENGTH}.
+ * the shape are the schema's job), that the longest possible policy of each scope stays within
+ * {@link MAX_POLICY_LENGTH}, and that no two scopes overlap across users unless declared
+ * (see {@link scopeOverlapProblems}).
  *
  * @returns one sentence per problem; empty when the configuration is sound.
  */
 export function scopeConfigurationProblems(scopes: ScopeConfiguration, bucket: string, identityClaim: string): string[] {
   const problems: string[] = [];
+  const templates: NamedTemplate[] = [];
   for (const [name, scope] of Object.entries(scopes)) {
     if (!SCOPE_ACTIONS.some((action) => scope.actions.includes(action))) {
       problems.push(`scope "${name}": it grants no action (choose from ${SCOPE_ACTIONS.join(', ')})`);
@@ -99,8 +102,10 @@ export function scopeConfigurationProblems(scopes: ScopeConfiguration, bucket: s
     if (longest.json.length > MAX_POLICY_LENGTH) {
       problems.push(`scope "${name}": its policy can reach ${longest.json.length} characters with a ${MAX_IDENTITY_LENGTH}-character identity; STS accepts at most ${MAX_POLICY_LENGTH}`);
     }
+    templates.push({ name, template, overlaps: scope.overlaps ?? [] });
   }
-  return problems;
+  // Overlaps are judged once every template is sound.
+  return problems.length > 0 ? problems : scopeOverlapProblems(templates);
 }
 
 function resolvePrefix(template: PrefixTemplate, identity: string): string {

@@ -176,26 +176,3 @@ function malformed(message: string): TvmError {
   return new TvmError(400, 'MalformedRequest', message);
 }
 
-/**
- * Answers a `POST /` whose JSON body asks for a PostObject form; undefined for any other request,
- * which the other signing paths answer.
- */
-export async function answerPostObject(service: VendingService, invocation: Invocation): Promise<HttpResponse | undefined> {
-  const { request } = invocation;
-  const json = request.method === 'POST' && (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
-  if (!json) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(request.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !Object.hasOwn(body, 'postObject')) return undefined;
-  const fields = body as Record<string, unknown>;
-  const fromQuery = request.query['scope'] || undefined;
-  if (fields['scope'] !== undefined && typeof fields['scope'] !== 'string') throw malformed('The "scope" must be a string.');
-  if (fields['scope'] !== undefined && fromQuery !== undefined && fields['scope'] !== fromQuery) throw malformed('The scope is given twice, with different values.');
-  const scope = (fields['scope'] as string | undefined) || fromQuery;
-  const postObject: PostObjectRequest = { ...readPostObjectRequest(fields), ...(scope === undefined ? {} : { scope }) };
-  return postObjectResponse(await signPostObject(service, invocation, postObject));
-}

@@ -361,6 +361,43 @@ describe('loadConfig: refusals name the variable and the problem', () => {
       expect(message).toContain('TVM_DEFAULT_SCOPE is invalid: "user" is not one of the configured scopes (photos)');
     });
 
+    it.each([
+      ['a repeated scope', '{"user":{"prefix":"users/${sub}/","actions":["read","write"]},"user":{"prefix":"public/","actions":["read"]}}', 'the key "user" appears twice in the same object (at the top level)'],
+      ['a scope repeated under an escaped name', '{"user":{"prefix":"a/${sub}/","actions":["read"]},"\\u0075ser":{"prefix":"b/","actions":["read"]}}', 'the key "user" appears twice in the same object (at the top level)'],
+      ['a repeated prefix', '{"user":{"prefix":"users/${sub}/","actions":["read"],"prefix":"${sub}/"}}', 'the key "prefix" appears twice in the same object (at /user)'],
+      ['a repeated key inside an unknown property', '{"user":{"prefix":"u/${sub}/","actions":["read"],"x":[{"a":1,"a":2}]}}', 'the key "a" appears twice in the same object (at /user/x/0)'],
+    ])('refuses %s, naming the key and where, though JSON.parse would keep the last', (_name, value, problem) => {
+      expect(() => JSON.parse(value)).not.toThrow();
+      expect(refusal(testEnvironment({ TVM_SCOPES: value })).message).toBe(`The function is misconfigured: TVM_SCOPES is invalid: ${problem}.`);
+    });
+
+    it.each([
+      [{ user: { prefix: 'users/${sub}/', actions: ['read', 'write'] }, team: { prefix: 'users/team/', actions: ['read'] } }, /scopes "user" and "team" overlap: "user" gives the identity "team" users\/team\//],
+      [{ user: { prefix: '${sub}/', actions: ['read', 'write'] }, public: { prefix: 'public/', actions: ['read'] } }, /scopes "user" and "public" overlap: "user" gives the identity "public" public\//],
+      [{ a: { prefix: 'shared/', actions: ['read'] }, b: { prefix: 'shared/docs/', actions: ['write'] } }, /scopes "a" and "b" overlap: "a" gives every identity shared\/ and "b" gives every identity shared\/docs\/, and shared\/ contains shared\/docs\//],
+    ])('refuses scopes whose prefixes overlap across users, naming them: %j', (configured, message) => {
+      expect(refusal(testEnvironment({ TVM_SCOPES: scopes(configured) })).message).toMatch(message);
+    });
+
+    it('loads overlapping scopes declared with "overlaps", and scopes that meet only for the same user', () => {
+      const configured = {
+        user: { prefix: 'users/${sub}/', actions: ['read', 'write'], overlaps: ['team'] },
+        team: { prefix: 'users/team/', actions: ['read'] },
+        // Meets "user" only for the same user; meets "team" for the identity "team", declared.
+        own: { prefix: 'users/${sub}/public/', actions: ['read'], overlaps: ['team'] },
+      };
+      expect(loadConfig(testEnvironment({ TVM_SCOPES: scopes(configured), TVM_DEFAULT_SCOPE: 'user' })).scopes).toEqual(configured);
+    });
+
+    it.each([
+      [{ user: { prefix: 'users/${sub}/', actions: ['read'], overlaps: ['team'] } }, /scope "user": "overlaps" names "team", which is not another configured scope/],
+      [{ user: { prefix: 'users/${sub}/', actions: ['read'], overlaps: ['shared'] }, shared: { prefix: 'shared/', actions: ['read'] } }, /scopes "user" and "shared" are declared to overlap, but their prefixes cannot/],
+      [{ user: { prefix: 'users/${sub}/', actions: ['read'], overlaps: 'team' } }, /TVM_SCOPES is invalid at \/user\/overlaps/],
+      [{ user: { prefix: 'users/${sub}/', actions: ['read'], overlaps: ['Team'] } }, /TVM_SCOPES is invalid at \/user\/overlaps\/0/],
+    ])('refuses an "overlaps" declaration that is wrong: %j', (configured, message) => {
+      expect(refusal(testEnvironment({ TVM_SCOPES: scopes(configured) })).message).toMatch(message);
+    });
+
     it('checks the placeholder against the configured identity claim', () => {
       expect(refusal(testEnvironment({ TVM_IDENTITY_CLAIM: 'uid', TVM_SCOPES: scopes({ user: { prefix: 'users/${sub}/', actions: ['read'] } }) })).message).toMatch(
         /its only placeholder may be \$\{uid\}/,
