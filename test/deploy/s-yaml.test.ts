@@ -125,7 +125,7 @@ describe('s.yaml, the event profile', () => {
 
   it('serves each function on an anonymous HTTP trigger with the methods it answers', () => {
     expect(triggerOf('s.yaml', 'vend-token')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
-    expect(triggerOf('s.yaml', 'sign-request')).toEqual({ authType: 'anonymous', methods: ['POST', 'OPTIONS'] });
+    expect(triggerOf('s.yaml', 'sign-request')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
   });
 });
 
@@ -156,7 +156,7 @@ describe.concurrent('the schema catches in either profile what fc3 would not', (
     ['memorySize not a multiple of 64', 's.yaml', (text: string) => text.replace('memorySize: 256', 'memorySize: 300')],
     ['an unknown runtime', 's.yaml', (text: string) => text.replace('runtime: nodejs20', 'runtime: nodejs22')],
     ['an authType fc3 does not accept', 's.yaml', (text: string) => text.replace('authType: anonymous', 'authType: none')],
-    ['a method fc3 does not accept', 's.yaml', (text: string) => text.replace('methods: [POST, OPTIONS]', 'methods: [POST, CONNECT]')],
+    ['a method fc3 does not accept', 's.yaml', (text: string) => text.replace('methods: [GET, POST, OPTIONS]', 'methods: [GET, POST, CONNECT]')],
     ['instance concurrency on a nodejs20 event function', 's.yaml', (text: string) => text.replace('    timeout: 10\n', '    timeout: 10\n    instanceConcurrency: 20\n')],
     ['a web function without instance concurrency', 's.web.yaml', (text: string) => text.replace(/\n +instanceConcurrency: \d+/, '')],
     ['a web function without its start command', 's.web.yaml', (text: string) => text.replace(/\n +customRuntimeConfig:\n( {8}.*\n)+/, '\n')],
