@@ -15,8 +15,8 @@ import { FC_HEADERS, createWebServer } from '../../shared/http/web-server';
 
 export type AdapterName = 'event' | 'web';
 
-/** Response headers that HTTP itself adds, which an event handler's response does not carry. */
-const TRANSPORT_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+/** Response headers that HTTP itself adds, which an event handler's response does not carry (Date stays: a function may set it). */
+const TRANSPORT_HEADERS = new Set(['connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 
 let current: AdapterName = 'event';
 
