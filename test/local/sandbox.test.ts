@@ -23,6 +23,23 @@ describe('startSandbox', () => {
   });
 });
 
+describe('startSandbox: a repeated query parameter', () => {
+  it('reaches the functions joined by commas, as from FC 3.0, so ?scope=user&scope=user is 400 MalformedRequest in both', async () => {
+    const sandbox = await startSandbox({ port: 0, environment: {}, logger: { request: () => {}, event: () => {} } });
+    try {
+      const headers = { Authorization: `Bearer ${await sandbox.issuer.issue('zoe')}` };
+      const vend = await fetch(`${sandbox.functionUrls['vend-token']}?scope=user&scope=user`, { headers });
+      const sign = await fetch(`${sandbox.functionUrls['sign-request']}?scope=user&scope=user`, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body: `PUT\n\n\n${new Date().toUTCString()}\n/${sandbox.settings['TVM_BUCKET']}/users/zoe/a.txt` });
+      for (const response of [vend, sign]) {
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({ ErrorCode: 'MalformedRequest' });
+      }
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
 describe('startSandbox: sign-request', () => {
   it('answers at functionUrls["sign-request"], signing with credentials its STS emulator issued', async () => {
     // Prepare
