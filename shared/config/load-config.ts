@@ -295,7 +295,7 @@ function readUrlTtl(settings: Settings, durationSeconds: number | undefined, pro
   if (ttl !== undefined && ttl > half) {
     problems.push(
       `TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: ${ttl} is more than half of TVM_DURATION_SECONDS (${durationSeconds}), so cached credentials could rarely cover a presigned URL and nearly every one would cost an AssumeRole call; ` +
-        `set TVM_SIGN_MAX_URL_TTL_SECONDS to at most ${half}, or TVM_DURATION_SECONDS to at least ${2 * ttl}`,
+        `set TVM_SIGN_MAX_URL_TTL_SECONDS to at most ${half}${2 * ttl <= 43200 ? `, or TVM_DURATION_SECONDS to at least ${2 * ttl}` : ' (a presigned URL can last at most 21600 seconds, half of the longest duration)'}`,
     );
   }
   return ttl;
