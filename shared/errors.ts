@@ -4,6 +4,7 @@
  * message never carries a secret, a token or a signature; `cause` is kept for logs only and is
  * never sent to a caller.
  */
+import { isoSeconds } from './time';
 
 /** Stable error codes. Apps may switch on them; they never change meaning. */
 export type ErrorCode =
@@ -35,6 +36,10 @@ export type ErrorCode =
   | 'ListingNotSignable'
   | 'OperationNotAllowed'
   | 'SecurityTokenMismatch'
+  | 'SigningModeNotAllowed'
+  | 'CredentialScopeMismatch'
+  | 'RegionNotAllowed'
+  | 'ProductNotAllowed'
   | 'InternalError';
 
 /** Options of a {@link TvmError} beyond status, code and message. */
@@ -74,6 +79,16 @@ export class TvmError extends Error {
     this.logFields = options.logFields ?? {};
     this.bodyFields = options.bodyFields ?? {};
   }
+}
+
+/**
+ * The refusal of a date outside its window: 403 `DateOutOfRange` with the server time in the
+ * `ServerTime` body field (`yyyy-MM-ddTHH:mm:ssZ`) and the `Date` header, so a client whose clock
+ * is off can correct itself.
+ */
+export function dateOutOfRange(message: string, now: number): TvmError {
+  const serverTime = new Date(now);
+  return new TvmError(403, 'DateOutOfRange', message, { headers: { Date: serverTime.toUTCString() }, bodyFields: { ServerTime: isoSeconds(serverTime) } });
 }
 
 /** True when `error` is a {@link TvmError}. */

@@ -1,12 +1,17 @@
 /**
- * Decides whether a parsed string-to-sign may be signed for a caller: its date, headers, resource
- * and sub-resources must be of an allowed object operation under the caller's prefix, and the
- * caller's session policy must allow that operation's RAM action. Only then is anything signed.
+ * Decides whether a request may be signed for a caller, whatever the signature version that
+ * describes it: its date, headers, resource and sub-resources must be of an allowed object
+ * operation under the caller's prefix, and the caller's session policy must allow that operation's
+ * RAM action. Only then is anything signed. One table serves V1 and V4; the few facts that differ
+ * between them (how `x-oss-date` is written, where a presigned URL carries its token) are a
+ * {@link SignatureDialect}.
  */
-import { TvmError } from '../errors';
+import { TvmError, dateOutOfRange } from '../errors';
 import { evaluatePolicy } from '../policy/evaluate-policy';
 import type { SessionPolicy } from '../policy/session-policy';
-import { type StringToSign, parseRfc1123 } from './string-to-sign';
+import type { SignableRequest } from './signable-request';
+import { parseV4Timestamp } from './signature-v4';
+import { parseRfc1123 } from './string-to-sign';
 
 /** What a content is checked against. */
 export interface SigningRules {
@@ -42,71 +47,140 @@ const REFUSED_HEADER_REASONS: ReadonlyArray<readonly [string, string]> = [
   ['x-oss-symlink-target', 'symbolic links are not signed'],
 ];
 
+/** What differs between signature versions in the rules. */
+export interface SignatureDialect {
+  /** What the request time is called in messages: the `Date` line (V1) or `x-oss-date` (V4). */
+  readonly requestTime: string;
+  /** Reads an `x-oss-date` header value. */
+  readonly parseDateHeader: (value: string) => number | undefined;
+  /** How an `x-oss-date` value is written, for messages. */
+  readonly dateHeaderFormat: string;
+  /** x-oss headers this version signs on every request, besides {@link DEFAULT_SIGNABLE_HEADERS}. */
+  readonly ownHeaders: readonly string[];
+  /** The sub-resource a presigned URL carries its token in (V1's `security-token`); undefined when the token is not a sub-resource. */
+  readonly tokenSubresource: string | undefined;
+  /** Where a presigned URL carries its token, for messages. */
+  readonly presignedTokenPlace: string;
+  /** Why a listing of the bucket is not signed. */
+  readonly listingRefusal: string;
+}
+
+/** Signature V1: `x-oss-date` in RFC 1123, a presigned URL's token in the `security-token` sub-resource. */
+export const V1_DIALECT: SignatureDialect = {
+  requestTime: 'Date',
+  parseDateHeader: parseRfc1123,
+  dateHeaderFormat: 'an RFC 1123 date',
+  ownHeaders: [],
+  tokenSubresource: 'security-token',
+  presignedTokenPlace: 'the security-token sub-resource',
+  listingRefusal: 'Listing is not signed: a V1 signature does not cover the listing prefix, so it would list the whole bucket. List with vend-token credentials instead.',
+};
+
 /**
- * Checks a parsed content against the caller's rules.
+ * Signature V4: `x-oss-date` as `yyyyMMddTHHmmssZ`, `x-oss-content-sha256` on every request, and a
+ * presigned URL's token in the `x-oss-security-token` query parameter, which is not a
+ * sub-resource (so a `security-token` query parameter is refused like any unknown one).
+ */
+export const V4_DIALECT: SignatureDialect = {
+  requestTime: 'x-oss-date',
+  parseDateHeader: parseV4Timestamp,
+  dateHeaderFormat: 'a yyyyMMddTHHmmssZ timestamp',
+  ownHeaders: ['x-oss-content-sha256'],
+  tokenSubresource: undefined,
+  presignedTokenPlace: 'the x-oss-security-token query parameter',
+  listingRefusal: 'Listing is signed only with a prefix parameter under your own prefix; otherwise it would list the whole bucket.',
+};
+
+/**
+ * Checks a parsed V1 content against the caller's rules ({@link authorizeRequest} in the V1 dialect).
  *
  * @returns the operation it signs.
  * @throws {@link TvmError} 403 with a code naming the reason: `DateOutOfRange`,
  *   `HeaderNotAllowed`, `ResourceNotAllowed`, `BucketNotAllowed`, `ListingNotSignable`,
  *   `KeyNotAllowed`, `SubResourceNotAllowed` or `OperationNotAllowed`.
  */
-export function authorizeStringToSign(content: StringToSign, rules: SigningRules): SignableOperation {
-  checkDate(content, rules);
-  checkHeaders(content, rules);
-  checkResource(content, rules);
-  const { operation, action } = operationOf(content);
-  const resource = `acs:oss:*:*:${content.bucket}/${content.key}`;
+export function authorizeStringToSign(content: SignableRequest, rules: SigningRules): SignableOperation {
+  return authorizeRequest(content, rules, V1_DIALECT);
+}
+
+/**
+ * Checks a request, as a signature version's parser describes it, against the caller's rules.
+ *
+ * @example
+ * ```ts
+ * const { operation } = authorizeRequest(parseStringToSign(content), rules, V1_DIALECT);
+ * ```
+ * @returns the operation it signs.
+ * @throws {@link TvmError} 403 with a code naming the reason (see {@link authorizeStringToSign}).
+ */
+export function authorizeRequest(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): SignableOperation {
+  checkDate(request, rules, dialect);
+  checkHeaders(request, rules, dialect);
+  checkResource(request, rules, dialect);
+  const { operation, action } = operationOf(request, dialect);
+  const resource = `acs:oss:*:*:${request.bucket}/${request.key}`;
   if (evaluatePolicy(rules.policy, action, resource) !== 'allow') {
     throw refused('OperationNotAllowed', `Your access does not allow ${operation} on this object.`);
   }
   return { operation, action, resource };
 }
 
-function checkDate(content: StringToSign, rules: SigningRules): void {
-  const { date } = content;
+function checkDate(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): void {
+  const { date } = request;
   if (date.kind === 'expires') {
     if (date.time <= rules.now || date.time > rules.now + rules.maxUrlTtlSeconds * 1000) {
-      throw refused('DateOutOfRange', `A presigned URL must expire in the future and within ${rules.maxUrlTtlSeconds} seconds.`);
+      throw dateOutOfRange(`A presigned URL must expire in the future and within ${rules.maxUrlTtlSeconds} seconds.`, rules.now);
+    }
+    if (date.signedAt !== undefined && Math.abs(date.signedAt - rules.now) > rules.maxSkewSeconds * 1000) {
+      throw dateOutOfRange(`The ${dialect.requestTime} of a presigned URL is more than ${rules.maxSkewSeconds} seconds from server time; check the device clock.`, rules.now);
     }
     return;
   }
   if (Math.abs(date.time - rules.now) > rules.maxSkewSeconds * 1000) {
-    throw refused('DateOutOfRange', `The Date is more than ${rules.maxSkewSeconds} seconds from server time; check the device clock.`);
+    throw dateOutOfRange(`The ${dialect.requestTime} is more than ${rules.maxSkewSeconds} seconds from server time; check the device clock.`, rules.now);
   }
 }
 
-function checkHeaders(content: StringToSign, rules: SigningRules): void {
-  for (const [name, value] of content.headers) {
+function checkHeaders(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): void {
+  for (const [name, value] of request.headers) {
     const refusal = REFUSED_HEADER_REASONS.find(([refusedName]) => name.startsWith(refusedName));
-    const allowed = name.startsWith('x-oss-meta-') || DEFAULT_SIGNABLE_HEADERS.includes(name) || rules.extraHeaders.includes(name);
+    const allowed = name.startsWith('x-oss-meta-') || DEFAULT_SIGNABLE_HEADERS.includes(name) || dialect.ownHeaders.includes(name) || rules.extraHeaders.includes(name);
     if (!allowed) throw refused('HeaderNotAllowed', `The header ${name} is not signed: ${refusal?.[1] ?? 'it is not on the list of accepted headers'}.`);
     if (name === 'x-oss-date') {
-      const time = parseRfc1123(value);
-      if (content.date.kind === 'expires') throw refused('HeaderNotAllowed', 'A presigned URL may not carry x-oss-date.');
+      const time = dialect.parseDateHeader(value);
+      if (request.date.kind === 'expires') throw refused('HeaderNotAllowed', 'A presigned URL may not carry x-oss-date.');
       if (time === undefined || Math.abs(time - rules.now) > rules.maxSkewSeconds * 1000) {
-        throw refused('DateOutOfRange', `The x-oss-date is not an RFC 1123 date within ${rules.maxSkewSeconds} seconds of server time.`);
+        throw dateOutOfRange(`The x-oss-date is not ${dialect.dateHeaderFormat} within ${rules.maxSkewSeconds} seconds of server time.`, rules.now);
       }
     }
-    if (name === 'x-oss-security-token' && content.date.kind === 'expires') {
-      throw refused('HeaderNotAllowed', 'A presigned URL carries its security token as the security-token sub-resource, not as a header.');
+    if (name === 'x-oss-security-token' && request.date.kind === 'expires') {
+      throw refused('HeaderNotAllowed', `A presigned URL carries its security token as ${dialect.presignedTokenPlace}, not as a header.`);
     }
   }
 }
 
-function checkResource(content: StringToSign, rules: SigningRules): void {
-  if (content.bucket === '') throw refused('ResourceNotAllowed', 'Service-level requests (such as listing buckets) are not signed.');
-  if (content.bucket !== rules.bucket) throw refused('BucketNotAllowed', 'Only requests for this service\'s bucket are signed.');
-  if (content.key === '') {
-    const listing = (content.verb === 'GET' || content.verb === 'HEAD') && content.subresources.length === 0;
-    if (listing) {
-      throw refused('ListingNotSignable', 'Listing is not signed: a V1 signature does not cover the listing prefix, so it would list the whole bucket. List with vend-token credentials instead.');
-    }
+/**
+ * The resource rules alone: the request names an object of the bucket under the caller's prefix.
+ * A GET or HEAD of the bucket itself (a listing) is refused with `listingRefusal`.
+ *
+ * @throws {@link TvmError} 403 `ResourceNotAllowed`, `BucketNotAllowed`, `ListingNotSignable` or `KeyNotAllowed`.
+ */
+export function authorizeResource(request: Pick<SignableRequest, 'verb' | 'bucket' | 'key' | 'subresources'>, rules: Pick<SigningRules, 'bucket' | 'prefix'>, listingRefusal: string): void {
+  checkResource(request, rules, { listingRefusal });
+}
+
+function checkResource(request: Pick<SignableRequest, 'verb' | 'bucket' | 'key' | 'subresources'>, rules: Pick<SigningRules, 'bucket' | 'prefix'>, dialect: Pick<SignatureDialect, 'listingRefusal'>): void {
+  if (request.bucket === '') throw refused('ResourceNotAllowed', 'Service-level requests (such as listing buckets) are not signed.');
+  if (request.bucket !== rules.bucket) throw refused('BucketNotAllowed', 'Only requests for this service\'s bucket are signed.');
+  if (request.key === '') {
+    const listing = (request.verb === 'GET' || request.verb === 'HEAD') && request.subresources.length === 0;
+    if (listing) throw refused('ListingNotSignable', dialect.listingRefusal);
     throw refused('ResourceNotAllowed', 'Bucket-level requests are not signed; only requests for objects are.');
   }
-  if (content.key.split('/').some((segment) => segment === '.' || segment === '..')) {
+  if (request.key.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw refused('KeyNotAllowed', 'Object keys with "." or ".." segments are not signed.');
   }
-  if (!content.key.startsWith(rules.prefix)) throw refused('KeyNotAllowed', `Only objects under ${rules.prefix} are signed for you.`);
+  if (!request.key.startsWith(rules.prefix)) throw refused('KeyNotAllowed', `Only objects under ${rules.prefix} are signed for you.`);
 }
 
 type Operation = { operation: string; action: string };
@@ -120,11 +194,12 @@ const RESPONSE_OVERRIDES = [
   'response-expires',
 ];
 
-function operationOf(content: StringToSign): Operation {
-  if (content.date.kind === 'date' && content.subresources.some(([name]) => name === 'security-token')) {
-    throw refused('SubResourceNotAllowed', 'A request signed in its Authorization header carries its security token as the x-oss-security-token header, not as the security-token sub-resource.');
+function operationOf(content: SignableRequest, dialect: SignatureDialect): Operation {
+  const token = dialect.tokenSubresource;
+  if (content.date.kind === 'date' && content.subresources.some(([name]) => name === token)) {
+    throw refused('SubResourceNotAllowed', `A request signed in its Authorization header carries its security token as the x-oss-security-token header, not as the ${token} sub-resource.`);
   }
-  const subresources = content.subresources.filter(([name]) => name !== 'security-token');
+  const subresources = content.subresources.filter(([name]) => name !== token);
   const names = subresources.map(([name]) => name);
   const value = (name: string): string | undefined => subresources.find(([candidate]) => candidate === name)?.[1];
   const only = (...expected: string[]): boolean => names.length === expected.length && expected.every((name) => names.includes(name));
@@ -157,6 +232,6 @@ function operationOf(content: StringToSign): Operation {
   }
 }
 
-function refused(code: 'DateOutOfRange' | 'HeaderNotAllowed' | 'ResourceNotAllowed' | 'BucketNotAllowed' | 'ListingNotSignable' | 'KeyNotAllowed' | 'SubResourceNotAllowed' | 'OperationNotAllowed', message: string): TvmError {
+function refused(code: 'HeaderNotAllowed' | 'ResourceNotAllowed' | 'BucketNotAllowed' | 'ListingNotSignable' | 'KeyNotAllowed' | 'SubResourceNotAllowed' | 'OperationNotAllowed', message: string): TvmError {
   return new TvmError(403, code, message);
 }

@@ -4,6 +4,7 @@
  * the SDKs' self-signing mode never adds it, so it is inserted here at its canonical place.
  */
 import { TvmError } from '../errors';
+import type { AccessCredentials } from '../sts/sts-client';
 import type { StringToSign } from './string-to-sign';
 
 const HEADER = 'x-oss-security-token';
@@ -20,17 +21,63 @@ const SUBRESOURCE = 'security-token';
  *   (the current one is in the error body and the `x-oss-security-token` header).
  */
 export function bindSecurityToken(raw: string, parsed: StringToSign, token: string | undefined): string {
-  const presigned = parsed.date.kind === 'expires';
-  const carried = presigned
-    ? parsed.subresources.find(([name]) => name === SUBRESOURCE)?.[1]
-    : parsed.headers.find(([name]) => name === HEADER)?.[1];
-  const present = presigned ? parsed.subresources.some(([name]) => name === SUBRESOURCE) : carried !== undefined;
-  if (present) {
-    if (token !== undefined && carried === token) return raw;
+  const carried = carriedToken(parsed);
+  if (carried !== undefined) {
+    if (token !== undefined && carried.value === token) return raw;
     throw mismatch(token);
   }
   if (token === undefined) return raw;
-  return presigned ? insertSubresource(raw, token) : insertHeader(raw, parsed, token);
+  return parsed.date.kind === 'expires' ? insertSubresource(raw, token) : insertHeader(raw, parsed, token);
+}
+
+/**
+ * The token a V1 content carries: the `x-oss-security-token` header line, or for a presigned URL
+ * the `security-token` sub-resource (`value` undefined when it has no value); undefined when none.
+ */
+export function carriedToken(parsed: StringToSign): { readonly value: string | undefined } | undefined {
+  const entries = parsed.date.kind === 'expires' ? parsed.subresources.filter(([name]) => name === SUBRESOURCE) : parsed.headers.filter(([name]) => name === HEADER);
+  const [entry] = entries;
+  return entry === undefined ? undefined : { value: entry[1] };
+}
+
+/** What a request the client built itself says about the credentials it is to be signed with. */
+export interface CarriedCredentials {
+  /** The AccessKeyId it names (a RemoteSigner map's `accessKeyId`, a presigned URL's `x-oss-credential`); undefined when it names none. */
+  readonly accessKeyId?: string;
+  /** Whether the request's token is visible here (it is not in a V4 string to sign, which holds only a hash). */
+  readonly tokenVisible: boolean;
+  /** The token it carries; undefined when it carries none. */
+  readonly securityToken?: string | undefined;
+}
+
+/**
+ * Checks that a request the client built itself, which cannot be changed here, names the signing
+ * credentials: their AccessKeyId, and their token (present and equal for STS credentials, absent
+ * for long-term keys). A request built with credentials that have since been renewed (by the
+ * cache, or by FC for the function role) is refused, and the reply carries the current ones.
+ *
+ * @throws {@link TvmError} 409 `SecurityTokenMismatch` with the current `AccessKeyId` and
+ *   `SecurityToken` in the body (the token also in the `x-oss-security-token` header).
+ */
+export function requireSigningCredentials(carried: CarriedCredentials, current: AccessCredentials): void {
+  if (carried.accessKeyId !== undefined && carried.accessKeyId !== current.accessKeyId) {
+    throw staleCredentials(current, 'The request was built with other credentials than the ones that sign it now (they were renewed).');
+  }
+  if (!carried.tokenVisible || carried.securityToken === current.securityToken) return;
+  if (current.securityToken === undefined) {
+    throw staleCredentials(current, 'The request carries a security token, but this service signs with keys that need none; remove it.');
+  }
+  throw staleCredentials(current, carried.securityToken === undefined
+    ? 'The request carries no security token; it must carry the x-oss-security-token of the signing credentials.'
+    : 'The request carries a security token other than the current one.');
+}
+
+function staleCredentials(current: AccessCredentials, reason: string): TvmError {
+  const token = current.securityToken;
+  return new TvmError(409, 'SecurityTokenMismatch', `${reason} Build it again with the AccessKeyId and SecurityToken in this response (or from GET /) and sign again.`, {
+    ...(token === undefined ? {} : { headers: { [HEADER]: token } }),
+    bodyFields: { AccessKeyId: current.accessKeyId, ...(token === undefined ? {} : { SecurityToken: token }) },
+  });
 }
 
 function insertHeader(raw: string, parsed: StringToSign, token: string): string {

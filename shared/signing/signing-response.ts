@@ -1,8 +1,9 @@
-/** sign-request replies: the bare Authorization value for the SDK callback, or JSON. */
+/** sign-request replies: the bare Authorization value for the SDK callback, or JSON for the other shapes. */
 import { type HttpResponse, jsonResponse } from '../http/fc-event';
 import { isoSeconds } from '../time';
-import type { SignedContent } from './sign-for-caller';
-import type { SignRequest } from './sign-request';
+import type { RemoteSignature } from './remote-signer';
+import type { SignedContent, V1ContentRequest } from './sign-for-caller';
+import type { SigningSession } from './signing-session';
 
 /** The response header that carries the security token the app must send with the signed request. */
 export const SECURITY_TOKEN_HEADER = 'x-oss-security-token';
@@ -15,7 +16,7 @@ export const EXPIRATION_HEADER = 'x-tvm-credentials-expiration';
  * in `x-oss-security-token` and its expiry in {@link EXPIRATION_HEADER}. JSON mode:
  * `{"StatusCode":200,"Authorization","SecurityToken","Expiration","SignedString"}`.
  */
-export function signingResponse(mode: SignRequest['mode'], signed: SignedContent): HttpResponse {
+export function signingResponse(mode: V1ContentRequest['mode'], signed: SignedContent): HttpResponse {
   const expiration = signed.expiration === undefined ? undefined : isoSeconds(signed.expiration);
   if (mode === 'json') {
     return jsonResponse(200, {
@@ -37,4 +38,32 @@ export function signingResponse(mode: SignRequest['mode'], signed: SignedContent
     body: signed.authorization,
     isBase64Encoded: false,
   };
+}
+
+/**
+ * The signing session: `{"StatusCode":200,"AccessKeyId","SecurityToken","Expiration","Region","Bucket","Endpoint","Prefix","ServerTime"}`
+ * (`SecurityToken` and `Expiration` only when the signing credentials have them); never the secret.
+ */
+export function sessionResponse(session: SigningSession): HttpResponse {
+  return jsonResponse(200, {
+    StatusCode: 200,
+    AccessKeyId: session.accessKeyId,
+    ...(session.securityToken === undefined ? {} : { SecurityToken: session.securityToken }),
+    ...(session.expiration === undefined ? {} : { Expiration: isoSeconds(session.expiration) }),
+    Region: session.region,
+    Bucket: session.bucket,
+    Endpoint: session.endpoint,
+    Prefix: session.prefix,
+    ServerTime: isoSeconds(new Date(session.serverTime)),
+  });
+}
+
+/** A remote signer's reply: `{"StatusCode":200,"signature","SecurityToken","Expiration"}`, what the SDK's SignatureDelegate returns. */
+export function remoteSignatureResponse(signed: RemoteSignature): HttpResponse {
+  return jsonResponse(200, {
+    StatusCode: 200,
+    signature: signed.signature,
+    ...(signed.securityToken === undefined ? {} : { SecurityToken: signed.securityToken }),
+    ...(signed.expiration === undefined ? {} : { Expiration: isoSeconds(signed.expiration) }),
+  });
 }

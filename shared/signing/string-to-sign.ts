@@ -5,30 +5,17 @@
  * nothing is repaired.
  */
 import { TvmError } from '../errors';
+import { SIGNABLE_VERBS, type SignableRequest, type SignableVerb } from './signable-request';
 
 /** The largest content accepted, in bytes. */
 export const MAX_STRING_TO_SIGN_BYTES = 8 * 1024;
 
-/** HTTP methods a content may sign. */
-export const SIGNABLE_VERBS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'] as const;
-export type SignableVerb = (typeof SIGNABLE_VERBS)[number];
-
-/** A parsed content. Headers and sub-resources keep the order they had (strictly ascending). */
-export interface StringToSign {
-  readonly verb: SignableVerb;
-  readonly contentMd5: string;
-  readonly contentType: string;
-  /** The Date line: an RFC 1123 date, or the Expires of a presigned URL. */
-  readonly date: { readonly kind: 'date'; readonly time: number } | { readonly kind: 'expires'; readonly time: number };
-  /** Canonical x-oss headers, `[name, value]`, names lowercase and strictly ascending. */
-  readonly headers: readonly (readonly [string, string])[];
-  /** The bucket of the resource; empty for the service resource `/`. */
-  readonly bucket: string;
-  /** The object key; empty for bucket- and service-level resources. */
-  readonly key: string;
-  /** Signed sub-resources, `[name, value]`, names strictly ascending; `value` undefined for a bare name. */
-  readonly subresources: readonly (readonly [string, string | undefined])[];
-}
+/**
+ * A parsed content: the request it describes, in the terms every signature version shares
+ * (headers and sub-resources keep the order they had, strictly ascending). Its Date line is an RFC
+ * 1123 date (`date`) or a presigned URL's Expires (`expires`).
+ */
+export type StringToSign = SignableRequest;
 
 const RFC1123 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

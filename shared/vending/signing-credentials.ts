@@ -3,7 +3,7 @@
  * a presigned URL's date rules, the question "could any credentials cover this URL" and the
  * cache's coverage check all judge the same instant.
  */
-import { TvmError } from '../errors';
+import { type TvmError, dateOutOfRange } from '../errors';
 import type { Invocation } from '../http/function-handler';
 import type { CredentialNeed } from '../sts/credential-provider';
 import type { AccessCredentials } from '../sts/sts-client';
@@ -46,14 +46,14 @@ export async function signingCredentials(service: VendingService, invocation: In
   const { validUntil } = need;
   if (validUntil !== undefined) {
     const coverable = need.now + service.config.durationSeconds * 1000;
-    if (validUntil > coverable) throw outlives(coverable, `new credentials last ${service.config.durationSeconds} seconds`);
+    if (validUntil > coverable) throw outlives(coverable, `new credentials last ${service.config.durationSeconds} seconds`, need.now);
   }
   const { credentials } = await scopedCredentials(service, invocation, caller, need);
   // Only if STS issued shorter credentials than asked for, or its clock lags far behind ours.
-  if (validUntil !== undefined && validUntil > credentials.expiration.getTime()) throw outlives(credentials.expiration.getTime(), 'the signing credentials expire first');
+  if (validUntil !== undefined && validUntil > credentials.expiration.getTime()) throw outlives(credentials.expiration.getTime(), 'the signing credentials expire first', need.now);
   return { credentials, expiration: credentials.expiration };
 }
 
-function outlives(latestMs: number, reason: string): TvmError {
-  return new TvmError(403, 'DateOutOfRange', `A presigned URL may not outlive the credentials that sign it, and ${reason}; choose an Expires no later than ${isoSeconds(new Date(latestMs))}.`);
+function outlives(latestMs: number, reason: string, now: number): TvmError {
+  return dateOutOfRange(`A presigned URL may not outlive the credentials that sign it, and ${reason}; choose an Expires no later than ${isoSeconds(new Date(latestMs))}.`, now);
 }

@@ -194,8 +194,9 @@ function vendTokenVerdict(request: PlainRequest, known: TokenKnowledge, hasDefau
   return { kind: 'accept', identity: auth.identity, scope: selected.scope };
 }
 
-/** README, sign-request: POST, text/plain (the content) or application/json `{"stringToSign", "scope"}`. */
+/** README, sign-request: GET (a signing session, `?scope=`), or POST, text/plain (the content) or application/json `{"stringToSign", "scope"}`. */
 function signRequestVerdict(request: PlainRequest, known: TokenKnowledge, now: number, currentToken: (identity: string, scope: ScopeName) => string | undefined, hasDefault: boolean): Verdict {
+  if (request.method === 'GET') return sessionVerdict(request, known, hasDefault);
   const codes = new Set<ErrorCode>();
   if (request.method !== 'POST') codes.add('MethodNotAllowed');
   const fromQuery = request.query['scope'] || undefined;
@@ -239,6 +240,19 @@ function signRequestVerdict(request: PlainRequest, known: TokenKnowledge, now: n
   const decision = contentVerdict(content, { identity: auth.identity, scope: selected.scope, currentToken: currentToken(auth.identity, selected.scope) }, now);
   if ('codes' in decision) return { kind: 'refuse', codes: new Set(decision.codes) };
   return { kind: 'accept', identity: auth.identity, scope: selected.scope, mode, ...(decision.signedString === undefined ? {} : { signedString: decision.signedString }) };
+}
+
+/** README, the signing session: `GET /` with a bearer token and an optional `?scope=`; the body is not read. */
+function sessionVerdict(request: PlainRequest, known: TokenKnowledge, hasDefault: boolean): Verdict {
+  const codes = new Set<ErrorCode>();
+  const fromQuery = request.query['scope'] || undefined;
+  const twice = givenTwiceInQuery(fromQuery, codes);
+  const auth = authenticate(request.headers['authorization'], known);
+  if ('code' in auth) codes.add(auth.code);
+  const selected = twice ? undefined : selectScope(fromQuery, hasDefault);
+  if (selected !== undefined && 'code' in selected) codes.add(selected.code);
+  if ('code' in auth || selected === undefined || 'code' in selected) return { kind: 'refuse', codes };
+  return { kind: 'accept', identity: auth.identity, scope: selected.scope, mode: 'session' };
 }
 
 function isUtf8(bytes: Buffer): boolean {

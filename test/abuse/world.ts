@@ -5,6 +5,7 @@
  * response must pass, whatever the input.
  */
 import { type KeyObject, constants, createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createSignRequestHandler } from '../../functions/sign-request/create-handler';
 import { createVendTokenHandler } from '../../functions/vend-token/create-handler';
@@ -13,6 +14,13 @@ import type { FcContext, HttpResponse } from '../../shared/http/fc-event';
 import type { FcHttpHandler } from '../../shared/http/function-handler';
 import { createLogger } from '../../shared/log';
 import { StsEmulator } from '../../local/sts-emulator';
+
+/** ali-oss 6.23's V4 signature (`lib/common/signUtils.js`), the oracle of every V4 signature. */
+export const aliOssV4 = createRequire(import.meta.url)('ali-oss/lib/common/signUtils.js') as {
+  getCanonicalRequest(method: string, request: { headers: Record<string, string>; queries?: Record<string, string | null> }, bucketName?: string, objectName?: string, additionalHeaders?: string[]): string;
+  getStringToSign(region: string, date: string, canonicalRequest: string, product?: string): string;
+  getSignatureV4(accessKeySecret: string, date: string, region: string, stringToSign: string, product?: string): string;
+};
 
 export type FunctionName = 'vend-token' | 'sign-request';
 export const FUNCTIONS: readonly FunctionName[] = ['vend-token', 'sign-request'];
@@ -68,6 +76,10 @@ export const REFUSALS: Readonly<Partial<Record<ErrorCode, number>>> = {
   SubResourceNotAllowed: 403,
   OperationNotAllowed: 403,
   SecurityTokenMismatch: 409,
+  SigningModeNotAllowed: 403,
+  CredentialScopeMismatch: 403,
+  RegionNotAllowed: 403,
+  ProductNotAllowed: 403,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -320,7 +332,7 @@ export function useWorld(): () => World {
 /** What the oracle says a response must be. */
 export type Verdict =
   /** A 200, for an input the test knows to be valid. */
-  | { readonly kind: 'accept'; readonly identity: string; readonly scope: ScopeName; readonly signedString?: string; readonly mode?: 'text' | 'json' }
+  | { readonly kind: 'accept'; readonly identity: string; readonly scope: ScopeName; readonly signedString?: string; readonly mode?: 'text' | 'json' | 'session'; readonly v4?: V4Expectation }
   /** A 4xx whose code is one of `codes` (every problem the input has; the order they are checked in is not the contract). */
   | { readonly kind: 'refuse'; readonly codes: ReadonlySet<ErrorCode> }
   /** The preflight answer (OPTIONS): 204, no body. */
@@ -329,6 +341,13 @@ export type Verdict =
   | { readonly kind: 'either'; readonly accept: Extract<Verdict, { kind: 'accept' }> };
 
 export const refuse = (...codes: ErrorCode[]): Verdict => ({ kind: 'refuse', codes: new Set(codes) });
+
+/** What a V4 signature must be: over `stringToSign`, with the scope's `date` (a remote signer's reply), and the Authorization value when the canonical request was sent. */
+export interface V4Expectation {
+  readonly stringToSign: string;
+  readonly date: string;
+  readonly authorization?: { readonly additionalHeaders: readonly string[] };
+}
 
 /** Calls `handler` and fails the property if it rejects. */
 export async function invoke(handler: FcHttpHandler, event: unknown, context: FcContext): Promise<HttpResponse> {
@@ -358,6 +377,9 @@ const SUCCESS_TEXT = /^OSS (STS\.[A-Za-z0-9]+):([A-Za-z0-9+/]+=*)$/;
 const STACK_TRACE = /\n\s+at |\.ts:\d+|node:internal|TypeError|RangeError|SyntaxError/;
 const ERROR_KEYS = 'ErrorCode,ErrorMessage,RequestId,StatusCode';
 const MISMATCH_KEYS = 'ErrorCode,ErrorMessage,RequestId,SecurityToken,StatusCode';
+/** A 409 for a request the client built itself names the current AccessKeyId too. */
+const STALE_KEYS = 'AccessKeyId,ErrorCode,ErrorMessage,RequestId,SecurityToken,StatusCode';
+const DATE_KEYS = 'ErrorCode,ErrorMessage,RequestId,ServerTime,StatusCode';
 
 /** A failed check: the property fails with what was wrong and the input. */
 class AbuseFailure extends Error {
@@ -405,7 +427,15 @@ export function checkResponse(world: World, fn: FunctionName, response: HttpResp
   }
   const code = body['ErrorCode'] as ErrorCode;
   const mismatch = code === 'SecurityTokenMismatch';
-  check(Object.keys(body).sort().join(',') === (mismatch ? MISMATCH_KEYS : ERROR_KEYS), 'the documented error body {StatusCode, ErrorCode, ErrorMessage, RequestId}');
+  const dated = code === 'DateOutOfRange';
+  const keys = Object.keys(body).sort().join(',');
+  check(mismatch ? keys === MISMATCH_KEYS || keys === STALE_KEYS : keys === (dated ? DATE_KEYS : ERROR_KEYS), 'the documented error body {StatusCode, ErrorCode, ErrorMessage, RequestId}');
+  if (keys === STALE_KEYS) check(world.sts.findIssued(String(body['AccessKeyId']))?.issued.securityToken === body['SecurityToken'], 'the 409 names the AccessKeyId of the token it gives');
+  if (dated) {
+    // The server time a client corrects its clock by: the handlers' clock, in the body and the Date header.
+    check(body['ServerTime'] === new Date(world.now).toISOString().replace('.000Z', 'Z'), 'ServerTime is the server clock, yyyy-MM-ddTHH:mm:ssZ');
+    check(response.headers['Date'] === new Date(world.now).toUTCString(), 'the Date header is the server clock');
+  }
   check(body['StatusCode'] === response.statusCode, 'StatusCode is the HTTP status');
   check(REFUSALS[code] === response.statusCode, `a documented code with its status (${code})`);
   check(body['RequestId'] === REQUEST_ID, 'the request id');
@@ -448,6 +478,14 @@ function checkSuccess(world: World, fn: FunctionName, response: HttpResponse, ac
     check(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(String(body['Expiration'])), 'Expiration without milliseconds');
     return;
   }
+  if (accept.mode === 'session') {
+    checkSession(world, response, accept, resource, check);
+    return;
+  }
+  if (accept.v4 !== undefined) {
+    checkV4Signature(world, response, accept.v4, resource, check);
+    return;
+  }
   let authorization: string;
   let token: string | undefined;
   if (accept.mode === 'json') {
@@ -468,5 +506,34 @@ function checkSuccess(world: World, fn: FunctionName, response: HttpResponse, ac
   if (accept.signedString !== undefined) {
     const expected = createHmac('sha1', issued?.issued.accessKeySecret ?? '').update(accept.signedString, 'utf8').digest('base64');
     check(match?.[2] === expected, 'the signature covers exactly the expected content');
+  }
+}
+
+/** A signing session: the caller's own scoped credentials' AccessKeyId and token, where to sign, and never the secret. */
+function checkSession(world: World, response: HttpResponse, accept: Extract<Verdict, { kind: 'accept' }>, resource: string, check: (ok: boolean, message: string) => void): void {
+  const body = JSON.parse(response.body) as Record<string, unknown>;
+  check(Object.keys(body).join(',') === 'StatusCode,AccessKeyId,SecurityToken,Expiration,Region,Bucket,Endpoint,Prefix,ServerTime', 'the session body, in order');
+  const issued = world.sts.findIssued(String(body['AccessKeyId']));
+  check(issued?.policy?.includes(resource) === true, 'the session names credentials scoped to the caller\'s own prefix');
+  check(issued?.issued.securityToken === body['SecurityToken'] && body['SecurityToken'] === world.currentToken(accept.identity, accept.scope), 'the current token of the caller\'s credentials');
+  check(body['Bucket'] === BUCKET && body['Region'] === 'cn-hangzhou' && body['Prefix'] === prefixOf(accept.scope, accept.identity), 'bucket, region and prefix');
+  check(body['ServerTime'] === new Date(world.now).toISOString().replace('.000Z', 'Z') && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(String(body['Expiration'])), 'server time and expiry, yyyy-MM-ddTHH:mm:ssZ');
+  check(!response.body.includes(issued?.issued.accessKeySecret ?? '\u0000'), 'never the secret');
+}
+
+/** A V4 reply: the signature ali-oss computes with the secret STS issued for the caller's own scope, and the token of those credentials. */
+function checkV4Signature(world: World, response: HttpResponse, expected: V4Expectation, resource: string, check: (ok: boolean, message: string) => void): void {
+  const body = JSON.parse(response.body) as Record<string, unknown>;
+  const canonical = expected.authorization !== undefined;
+  check(Object.keys(body).join(',') === (canonical ? 'StatusCode,signature,Authorization,StringToSign,SecurityToken,Expiration' : 'StatusCode,signature,SecurityToken,Expiration'), 'the V4 reply body, in order');
+  const token = String(body['SecurityToken']);
+  const issued = world.sts.records.find((record) => record.issued.securityToken === token);
+  check(issued?.policy?.includes(resource) === true, 'signed with credentials scoped to the caller\'s own prefix');
+  const signature = aliOssV4.getSignatureV4(issued?.issued.accessKeySecret ?? '', expected.date, 'cn-hangzhou', expected.stringToSign);
+  check(body['signature'] === signature, 'the signature ali-oss computes over the expected string to sign');
+  if (expected.authorization !== undefined) {
+    const additional = expected.authorization.additionalHeaders.length > 0 ? `,AdditionalHeaders=${expected.authorization.additionalHeaders.join(';')}` : '';
+    check(body['StringToSign'] === expected.stringToSign, 'the string to sign');
+    check(body['Authorization'] === `OSS4-HMAC-SHA256 Credential=${issued?.issued.accessKeyId}/${expected.date}/cn-hangzhou/oss/aliyun_v4_request${additional},Signature=${signature}`, 'the Authorization value');
   }
 }

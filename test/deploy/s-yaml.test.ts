@@ -93,7 +93,7 @@ describe('s.yaml', () => {
   it('serves each function on an anonymous HTTP trigger with the methods it answers', () => {
     const methods = (name: string) => (rendered.resources[name]?.props['triggers'] as { triggerConfig: { authType: string; methods: string[] } }[])[0]?.triggerConfig;
     expect(methods('vend-token')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
-    expect(methods('sign-request')).toEqual({ authType: 'anonymous', methods: ['POST', 'OPTIONS'] });
+    expect(methods('sign-request')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
   });
 
   it('passes every TVM_* setting the code reads, and nothing else', () => {
@@ -126,7 +126,7 @@ describe('s.yaml', () => {
       ['memorySize not a multiple of 64', (text: string) => text.replace('memorySize: 256', 'memorySize: 300')],
       ['an unknown runtime', (text: string) => text.replace('runtime: nodejs20', 'runtime: nodejs22')],
       ['an authType fc3 does not accept', (text: string) => text.replace('authType: anonymous', 'authType: none')],
-      ['a method fc3 does not accept', (text: string) => text.replace('methods: [POST, OPTIONS]', 'methods: [POST, CONNECT]')],
+      ['a method fc3 does not accept', (text: string) => text.replace('methods: [GET, POST, OPTIONS]', 'methods: [GET, POST, CONNECT]')],
       ['instance concurrency on a nodejs20 event function', (text: string) => text.replace('    timeout: 10\n', '    timeout: 10\n    instanceConcurrency: 20\n')],
     ])('%s', async (_case, mutate) => {
       const mutated = mutate(template);

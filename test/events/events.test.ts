@@ -78,12 +78,12 @@ const EXPECTED: Readonly<Record<string, Expectation>> = {
   'sign-request.put-json.json': {
     status: 200,
     json: { ...JSON_SIGNATURE, SignedString: expect.stringMatching(/\nx-oss-date:[^\n]+\nx-oss-security-token:[^\n]+\n\/oss-tvm-events\/users\/alice\/avatar\.png$/) },
-    headers: { ...READABLE_BY_ORIGIN, 'Access-Control-Expose-Headers': 'x-oss-security-token, x-tvm-credentials-expiration' },
+    headers: { ...READABLE_BY_ORIGIN, 'Access-Control-Expose-Headers': 'x-oss-security-token, x-tvm-credentials-expiration, Date' },
   },
   'sign-request.upload-part.json': TEXT_SIGNATURE,
   'sign-request.presigned-get.json': { status: 200, json: { ...JSON_SIGNATURE, SignedString: expect.stringMatching(/^GET\n\n\n\d+\n\/oss-tvm-events\/users\/alice\/photo\.jpg\?security-token=[^&\n]+$/) } },
   'sign-request.list-objects.json': refusal(403, 'ListingNotSignable'),
-  'sign-request.preflight.json': preflight('POST'),
+  'sign-request.preflight.json': preflight('POST, GET'),
   'sign-request.put-base64.json': TEXT_SIGNATURE,
 };
 

@@ -565,9 +565,11 @@ describe('sign-request', () => {
       // Act
       const response = await sign(handler, 'sam', content());
 
-      // Assess
+      // Assess: a date refusal also tells the client the server time, in the body and the Date header.
       expect(response.statusCode).toBe(status);
-      expect(jsonBody(response)).toEqual({ StatusCode: status, ErrorCode: code, ErrorMessage: expect.any(String), RequestId: 'req-sam' });
+      const serverTime = code === 'DateOutOfRange' ? { ServerTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/) } : {};
+      expect(jsonBody(response)).toEqual({ StatusCode: status, ErrorCode: code, ErrorMessage: expect.any(String), RequestId: 'req-sam', ...serverTime });
+      if (code === 'DateOutOfRange') expect(Math.abs(Date.parse(response.headers['Date'] ?? '') - Date.now())).toBeLessThan(5000);
       expect(response.body).not.toContain('OSS ');
       expect(response.headers['x-oss-security-token']).toBeUndefined();
       expect(sts.assumeRoleCalls).toBe(before);
@@ -593,7 +595,7 @@ describe('sign-request', () => {
     });
 
     it.each([
-      ['GET', { method: 'GET' }, 405, 'MethodNotAllowed'],
+      ['PUT', { method: 'PUT' }, 405, 'MethodNotAllowed'],
       ['a text/html body', { headers: { 'Content-Type': 'text/html' } }, 415, 'UnsupportedMediaType'],
       ['invalid UTF-8 bytes as a base64 body', { body: Buffer.from([0x50, 0x55, 0x54, 0x0a, 0x0a, 0x0a, 0xff, 0xfe, 0x0a, 0x2f]).toString('base64'), isBase64Encoded: true }, 400, 'MalformedStringToSign'],
       ['a JSON body with a field too many', { headers: { 'Content-Type': 'application/json' }, body: '{"stringToSign":"x","SecurityToken":"y"}' }, 400, 'MalformedRequest'],
@@ -603,7 +605,7 @@ describe('sign-request', () => {
 
       expect(response.statusCode).toBe(status);
       expect(jsonBody(response)).toEqual({ StatusCode: status, ErrorCode: code, ErrorMessage: expect.any(String), RequestId: 'req-vera' });
-      if (status === 405) expect(response.headers['Allow']).toBe('POST, OPTIONS');
+      if (status === 405) expect(response.headers['Allow']).toBe('POST, GET, OPTIONS');
     });
 
     it('answers 401 without a bearer token before the string-to-sign is parsed', async () => {
@@ -641,11 +643,11 @@ describe('sign-request', () => {
 
       // Assess
       expect(preflight.statusCode).toBe(204);
-      expect(preflight.headers).toMatchObject({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Methods': 'POST', Allow: 'POST, OPTIONS' });
+      expect(preflight.headers).toMatchObject({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Methods': 'POST, GET', Allow: 'POST, GET, OPTIONS' });
       expect(preflight.headers['Access-Control-Allow-Headers']).toMatch(/Authorization.*Content-Type/);
       for (const response of [signed, mismatch]) {
         expect(response.headers['Access-Control-Allow-Origin']).toBe(origin);
-        expect(response.headers['Access-Control-Expose-Headers']?.split(', ')).toEqual(expect.arrayContaining(['x-oss-security-token', 'x-tvm-credentials-expiration']));
+        expect(response.headers['Access-Control-Expose-Headers']?.split(', ')).toEqual(expect.arrayContaining(['x-oss-security-token', 'x-tvm-credentials-expiration', 'Date']));
       }
       expect(signed.statusCode).toBe(200);
       expect(mismatch.statusCode).toBe(409);

@@ -150,7 +150,7 @@ describe('startSandbox: sign-request', () => {
       const text = await fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body: content });
       const json = await fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ stringToSign: content }) });
       const refused = await fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body: content.replace('users/zoe/', 'users/bob/') });
-      const wrongMethod = await fetch(url, { headers });
+      const wrongMethod = await fetch(url, { method: 'DELETE', headers });
 
       // Assess
       expect(text.status).toBe(200);

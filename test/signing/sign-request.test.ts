@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TvmError } from '../../shared/errors';
 import type { HttpRequest } from '../../shared/http/fc-event';
-import { MAX_SIGN_REQUEST_BYTES, readSignRequest } from '../../shared/signing/sign-request';
+import { MAX_SIGN_REQUEST_BYTES, type SignRequest, readSessionRequest, readSignRequest } from '../../shared/signing/sign-request';
 import { parseStringToSign } from '../../shared/signing/string-to-sign';
 import { refusal } from '../helpers/refusal';
 
@@ -21,6 +21,13 @@ function request(options: { method?: string; contentType?: string | null; body?:
     query: options.query ?? {},
     body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
   };
+}
+
+/** {@link readSignRequest} of a V1 content (text or JSON), failing the test for any other shape. */
+function readContent(http: HttpRequest): Extract<SignRequest, { mode: 'text' | 'json' }> {
+  const read = readSignRequest(http);
+  if (read.mode !== 'text' && read.mode !== 'json') throw new Error(`expected a V1 content, read ${read.mode}`);
+  return read;
 }
 
 const json = (value: unknown): Partial<Parameters<typeof request>[0]> => ({ contentType: 'application/json', body: JSON.stringify(value) });
@@ -55,7 +62,7 @@ describe('readSignRequest', () => {
     it('keeps multi-byte UTF-8 characters and CR, tabs and other characters for the parser to judge', () => {
       const content = 'PUT\r\n\n\t\nx\n/photos/users/alice/é😀.jpg';
 
-      expect(readSignRequest(request({ body: content })).stringToSign).toBe(content);
+      expect(readContent(request({ body: content })).stringToSign).toBe(content);
     });
 
     it('reads an empty body as an empty string-to-sign (the parser refuses it after authentication)', () => {
@@ -91,7 +98,7 @@ describe('readSignRequest', () => {
     });
 
     it('decodes JSON escapes into the content (newlines are real line feeds)', () => {
-      const read = readSignRequest(request({ contentType: 'application/json', body: '{"stringToSign":"GET\\n\\n\\n1700000000\\n/photos/users/alice/\\u00e9.jpg"}' }));
+      const read = readContent(request({ contentType: 'application/json', body: '{"stringToSign":"GET\\n\\n\\n1700000000\\n/photos/users/alice/\\u00e9.jpg"}' }));
 
       expect(read.stringToSign).toBe('GET\n\n\n1700000000\n/photos/users/alice/é.jpg');
     });
@@ -121,6 +128,56 @@ describe('readSignRequest', () => {
       const error = refusal(() => readSignRequest(request({ contentType: 'application/json', body })));
 
       expect([error.status, error.code]).toEqual([400, 'MalformedRequest']);
+    });
+  });
+
+  describe('RemoteSignerV4 and RemoteSignerV1 maps', () => {
+    const V4_MAP = { version: 'v4', method: 'PUT', bucket: 'photos', key: 'users/alice/a.jpg', stringToSign: 'OSS4-HMAC-SHA256\n20231216T162057Z\n20231216/cn-hangzhou/oss/aliyun_v4_request\n' + 'a'.repeat(64), region: 'cn-hangzhou', product: 'oss', date: '20231216', accessKeyId: 'STS.ak' };
+    const V1_MAP = { version: 'v1', method: 'PUT', bucket: 'photos', key: 'users/alice/a.jpg', stringToSign: CONTENT, accessKeyId: 'STS.ak' };
+
+    it('reads the Kotlin/Swift v2 RemoteSignerV4 map as it is sent, with the scope from the query or the body', () => {
+      expect(readSignRequest(request(json(V4_MAP)))).toEqual({ mode: 'remoteSignerV4', info: V4_MAP });
+      expect(readSignRequest(request({ ...json(V4_MAP), query: { scope: 'shared' } }))).toEqual({ mode: 'remoteSignerV4', info: V4_MAP, scope: 'shared' });
+      expect(readSignRequest(request(json({ ...V4_MAP, scope: 'shared' })))).toEqual({ mode: 'remoteSignerV4', info: V4_MAP, scope: 'shared' });
+    });
+
+    it('reads a RemoteSignerV1 map, with the Swift SDK\'s "date" or without it (Kotlin)', () => {
+      expect(readSignRequest(request(json(V1_MAP)))).toEqual({ mode: 'remoteSignerV1', info: V1_MAP });
+      const swift = { ...V1_MAP, date: 'Mon, 23 Nov 2026 10:00:00 GMT' };
+      expect(readSignRequest(request(json(swift)))).toEqual({ mode: 'remoteSignerV1', info: swift });
+    });
+
+    it.each([
+      ['a V4 map without "region"', { ...V4_MAP, region: undefined }],
+      ['a V4 map with "date" as a number', { ...V4_MAP, date: 20231216 }],
+      ['a V4 map with an empty-object key', { ...V4_MAP, key: {} }],
+      ['a V4 map with a field too many', { ...V4_MAP, securityToken: 'x' }],
+      ['a V4 map with a __proto__ field', JSON.parse(`{"__proto__":{"region":"x"},${JSON.stringify(V4_MAP).slice(1)}`) as unknown],
+      ['a V1 map with "region"', { ...V1_MAP, region: 'cn-hangzhou' }],
+      ['a V1 map without "accessKeyId"', { ...V1_MAP, accessKeyId: undefined }],
+      ['a V1 map with "date" null', { ...V1_MAP, date: null }],
+      ['a version "V4"', { ...V4_MAP, version: 'V4' }],
+      ['a version 4', { ...V4_MAP, version: 4 }],
+      ['a version null', { ...V1_MAP, version: null }],
+      ['a scope twice, different', { ...V4_MAP, scope: 'user', other: undefined }],
+    ])('refuses %s with 400 MalformedRequest', (_case, body) => {
+      const error = refusal(() => readSignRequest(request({ ...json(body), query: { scope: 'shared' } })));
+
+      expect([error.status, error.code]).toEqual([400, 'MalformedRequest']);
+    });
+  });
+
+  describe('readSessionRequest', () => {
+    it('reads a GET with or without ?scope=, ignoring any body', () => {
+      expect(readSessionRequest(request({ method: 'GET' }))).toEqual({});
+      expect(readSessionRequest(request({ method: 'GET', query: { scope: 'shared' } }))).toEqual({ scope: 'shared' });
+      expect(readSessionRequest(request({ method: 'GET', query: { scope: '' }, contentType: 'text/html', body: Buffer.from([0xff]) }))).toEqual({});
+    });
+
+    it.each(['POST', 'PUT', 'DELETE'])('refuses %s with 405 and Allow: POST, GET, OPTIONS', (method) => {
+      const error = refusal(() => readSessionRequest(request({ method })));
+
+      expect([error.status, error.code, error.headers['Allow']]).toEqual([405, 'MethodNotAllowed', 'POST, GET, OPTIONS']);
     });
   });
 
@@ -176,7 +233,7 @@ describe('readSignRequest', () => {
       const body = Buffer.concat([BOM, Buffer.from(CONTENT)]);
 
       // Act
-      const read = readSignRequest(request({ body }));
+      const read = readContent(request({ body }));
 
       // Assess: the BOM reaches the parser, which refuses the first line as no HTTP method.
       expect(read.stringToSign).toBe(`\uFEFF${CONTENT}`);
@@ -191,7 +248,7 @@ describe('readSignRequest', () => {
     });
 
     it('is kept inside a JSON string too', () => {
-      expect(readSignRequest(request(json({ stringToSign: `\uFEFF${CONTENT}` }))).stringToSign).toBe(`\uFEFF${CONTENT}`);
+      expect(readContent(request(json({ stringToSign: `\uFEFF${CONTENT}` }))).stringToSign).toBe(`\uFEFF${CONTENT}`);
     });
   });
 
@@ -239,7 +296,8 @@ describe('readSignRequest', () => {
             return;
           }
           expect(method).toBe('POST');
-          expect(['text', 'json']).toContain(read.mode);
+          // The V4 shapes need "version", which these bodies do not hold.
+          if (read.mode !== 'text' && read.mode !== 'json') throw new Error(`a V1 body read as ${read.mode}`);
           expect(typeof read.stringToSign).toBe('string');
           if (read.scope !== undefined) expect(read.scope).not.toBe('');
           if (read.mode === 'text') expect(Buffer.from(read.stringToSign, 'utf8').equals(body)).toBe(true);
@@ -262,6 +320,6 @@ describe('readSignRequest', () => {
     const body = JSON.stringify({ stringToSign: content, scope: 'user' });
 
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_SIGN_REQUEST_BYTES);
-    expect(readSignRequest(request({ contentType: 'application/json', body })).stringToSign).toBe(content);
+    expect(readContent(request({ contentType: 'application/json', body })).stringToSign).toBe(content);
   });
 });

@@ -1,0 +1,400 @@
+/**
+ * sign-request for clients that build requests themselves: the signing session (`GET /`), the new
+ * SDKs' RemoteSignerV4 map (hash-only) and RemoteSignerV1 map, through the real handler with the
+ * STS emulator on loopback. Requests are built the way the SDKs build them, by ali-oss's V4
+ * functions (`lib/common/signUtils.js`), never by the code under test; ali-oss's
+ * `getSignatureV4` with the secret STS really issued is the oracle for every signature.
+ */
+import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSignRequestHandler } from '../../functions/sign-request/create-handler';
+import type { FcContext, HttpResponse } from '../../shared/http/fc-event';
+import type { FcHttpHandler } from '../../shared/http/function-handler';
+import { createLogger } from '../../shared/log';
+import { StsClient } from '../../shared/sts/sts-client';
+import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
+import { StsEmulator } from '../../local/sts-emulator';
+import { bearer, httpEvent, jsonBody } from '../helpers/fc-events';
+import { functionEnvironment } from '../helpers/function-environment';
+
+/** ali-oss 6.23's V4 functions: how the SDKs build a V4 request, and the signature oracle. */
+interface AliOssV4 {
+  getCanonicalRequest(method: string, request: { headers: Record<string, string>; queries?: Record<string, string | null> }, bucketName?: string, objectName?: string, additionalHeaders?: string[]): string;
+  getStringToSign(region: string, date: string, canonicalRequest: string, product?: string): string;
+  getSignatureV4(accessKeySecret: string, date: string, region: string, stringToSign: string, product?: string): string;
+}
+const aliOss = createRequire(import.meta.url)('ali-oss/lib/common/signUtils.js') as AliOssV4;
+
+type Credentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+
+let sts: StsEmulator;
+let issuer: DemoIssuer;
+let functionCredentials: Required<Credentials>;
+const logLines: string[] = [];
+const secretsSeen = new Set<string>();
+
+const SCOPES = JSON.stringify({ user: { prefix: 'users/${sub}/', actions: ['read', 'write'] }, shared: { prefix: 'shared/', actions: ['read'] } });
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+function handlerFor(overrides: Record<string, string> = {}, now?: () => number): FcHttpHandler {
+  return createSignRequestHandler(functionEnvironment(sts, issuer, { TVM_SCOPES: SCOPES, TVM_DEFAULT_SCOPE: 'user', ...overrides }), {
+    logger: createLogger((line) => logLines.push(line)),
+    sts: new StsClient({ endpoint: sts.url, attemptTimeoutMs: 300, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 40, deadlineMs: 1000 } }),
+    ...(now ? { now } : {}),
+  });
+}
+
+interface Call {
+  readonly method?: string;
+  readonly body?: unknown;
+  readonly query?: Record<string, string>;
+  /** The FC context credentials; default the function role's STS credentials. */
+  readonly credentials?: Credentials;
+}
+
+/** Calls sign-request as `subject`, remembering every secret and token the answer names. */
+async function call(handler: FcHttpHandler, subject: string, options: Call = {}): Promise<HttpResponse> {
+  const token = await issuer.issue(subject);
+  secretsSeen.add(token);
+  const method = options.method ?? 'POST';
+  const response = await handler(
+    httpEvent({ method, headers: { ...bearer(token), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) }, query: options.query ?? {}, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) }),
+    { requestId: `req-${subject}`, credentials: options.credentials ?? functionCredentials } satisfies FcContext,
+  );
+  const body = jsonBody(response);
+  for (const name of ['SecurityToken', 'signature']) if (typeof body[name] === 'string') secretsSeen.add(body[name] as string);
+  const issued = typeof body['AccessKeyId'] === 'string' ? sts.findIssued(body['AccessKeyId']) : undefined;
+  if (issued) secretsSeen.add(issued.issued.accessKeySecret);
+  return response;
+}
+
+/** The signing session of `subject`: what a V4 client learns before it builds a request. */
+async function session(handler: FcHttpHandler, subject: string, query: Record<string, string> = {}, credentials?: Credentials): Promise<{ accessKeyId: string; securityToken: string }> {
+  const body = jsonBody(await call(handler, subject, { method: 'GET', query, ...(credentials ? { credentials } : {}) }));
+  return { accessKeyId: String(body['AccessKeyId']), securityToken: String(body['SecurityToken']) };
+}
+
+const v4Time = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+
+interface V4Build {
+  readonly method?: string;
+  readonly bucket?: string;
+  readonly key: string;
+  readonly time?: number;
+  readonly accessKeyId: string;
+  readonly securityToken: string;
+  readonly queries?: Record<string, string | null>;
+  readonly headers?: Record<string, string>;
+  readonly region?: string;
+}
+
+/**
+ * The RemoteSignerV4 map for a request, built as RemoteSignerV4.kt builds it: the headers the SDK
+ * adds (x-oss-date, x-oss-security-token, x-oss-content-sha256), the canonical request and string
+ * to sign from ali-oss, the scope's date.
+ */
+function remoteSignerMap(build: V4Build): Record<string, string> & { canonicalRequest: string } {
+  const method = build.method ?? 'PUT';
+  const bucket = build.bucket ?? 'photos';
+  const region = build.region ?? 'cn-hangzhou';
+  const timestamp = v4Time(build.time ?? Date.now());
+  const headers = { 'content-type': 'image/jpeg', ...build.headers, 'x-oss-date': timestamp, 'x-oss-security-token': build.securityToken, 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD' };
+  const canonicalRequest = aliOss.getCanonicalRequest(method, { headers, queries: build.queries ?? {} }, bucket, build.key);
+  return {
+    version: 'v4',
+    method,
+    bucket,
+    key: build.key,
+    stringToSign: aliOss.getStringToSign(region, timestamp, canonicalRequest),
+    region,
+    product: 'oss',
+    date: timestamp.slice(0, 8),
+    accessKeyId: build.accessKeyId,
+    canonicalRequest,
+  };
+}
+
+/** The map without the test's own field. */
+function sent(map: Record<string, string>): Record<string, string> {
+  const { canonicalRequest: _built, ...rest } = map;
+  return rest;
+}
+
+beforeAll(async () => {
+  sts = await StsEmulator.start();
+  issuer = await createDemoIssuer('https://id.example.com/', 'oss-tvm-test');
+  functionCredentials = sts.createFunctionCredentials();
+  secretsSeen.add(functionCredentials.accessKeySecret).add(functionCredentials.securityToken);
+});
+
+afterAll(async () => {
+  await sts.close();
+});
+
+describe('sign-request for V4 clients', () => {
+  describe('the signing session (GET /)', () => {
+    it('answers the caller\'s scoped AccessKeyId, token, expiry, region, bucket, endpoint, prefix and server time, never the secret', async () => {
+      // Prepare
+      const handler = handlerFor();
+      const before = sts.assumeRoleCalls;
+
+      // Act
+      const response = await call(handler, 'alice', { method: 'GET' });
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['Cache-Control']).toBe('no-store');
+      const body = jsonBody(response);
+      expect(Object.keys(body)).toEqual(['StatusCode', 'AccessKeyId', 'SecurityToken', 'Expiration', 'Region', 'Bucket', 'Endpoint', 'Prefix', 'ServerTime']);
+      const record = sts.findIssued(String(body['AccessKeyId']));
+      expect(record).toBeDefined();
+      expect(JSON.parse(record?.policy ?? '{}').Statement[0].Resource).toEqual(['acs:oss:*:*:photos/users/alice/*']);
+      expect(body).toMatchObject({ StatusCode: 200, SecurityToken: record?.issued.securityToken, Expiration: record?.issued.expiration, Region: 'cn-hangzhou', Bucket: 'photos', Endpoint: 'https://oss-cn-hangzhou.aliyuncs.com', Prefix: 'users/alice/' });
+      expect(Math.abs(Date.parse(String(body['ServerTime'])) - Date.now())).toBeLessThan(5000);
+      expect(body['ServerTime']).toMatch(ISO);
+      expect(response.body).not.toContain(record?.issued.accessKeySecret);
+      expect(sts.assumeRoleCalls - before).toBe(1);
+    });
+
+    it('serves later sessions and signatures of the same user and scope from the cache, and another scope with its own credentials', async () => {
+      const handler = handlerFor();
+      const first = await session(handler, 'bob');
+      const before = sts.assumeRoleCalls;
+
+      const again = await session(handler, 'bob');
+      const shared = jsonBody(await call(handler, 'bob', { method: 'GET', query: { scope: 'shared' } }));
+
+      expect(again).toEqual(first);
+      expect(shared['Prefix']).toBe('shared/');
+      expect(shared['AccessKeyId']).not.toBe(first.accessKeyId);
+      expect(sts.assumeRoleCalls - before).toBe(1);
+    });
+
+    it('answers the function role\'s AccessKeyId and token in function mode, without calling STS or naming an expiry', async () => {
+      const handler = handlerFor({ TVM_SIGNING_CREDENTIALS: 'function' });
+      const before = sts.assumeRoleCalls;
+
+      const body = jsonBody(await call(handler, 'carl', { method: 'GET' }));
+
+      expect(body).toEqual({ StatusCode: 200, AccessKeyId: functionCredentials.accessKeyId, SecurityToken: functionCredentials.securityToken, Region: 'cn-hangzhou', Bucket: 'photos', Endpoint: 'https://oss-cn-hangzhou.aliyuncs.com', Prefix: 'users/carl/', ServerTime: expect.stringMatching(ISO) });
+      expect(sts.assumeRoleCalls).toBe(before);
+    });
+
+    it('refuses an anonymous caller with 401 and an unknown scope with 403, without calling STS', async () => {
+      const handler = handlerFor();
+      const before = sts.assumeRoleCalls;
+
+      const anonymous = await handler(httpEvent({ method: 'GET' }), { requestId: 'anon', credentials: functionCredentials });
+      const unknown = await call(handler, 'dora', { method: 'GET', query: { scope: 'admin' } });
+
+      expect([anonymous.statusCode, jsonBody(anonymous)['ErrorCode']]).toEqual([401, 'InvalidToken']);
+      expect([unknown.statusCode, jsonBody(unknown)['ErrorCode']]).toEqual([403, 'UnknownScope']);
+      expect(sts.assumeRoleCalls).toBe(before);
+    });
+  });
+
+  describe('hash-only V4 signing (a RemoteSignerV4 map)', () => {
+    it('signs the SDK\'s string to sign with the caller\'s scoped credentials, as ali-oss would with the issued secret', async () => {
+      // Prepare: the session, then a PutObject built as the SDK builds it.
+      const handler = handlerFor();
+      const { accessKeyId, securityToken } = await session(handler, 'erin');
+      const map = remoteSignerMap({ key: 'users/erin/photo 1+2.jpg', accessKeyId, securityToken, headers: { 'x-oss-meta-owner': 'erin' } });
+
+      // Act
+      const response = await call(handler, 'erin', { body: sent(map) });
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const body = jsonBody(response);
+      const record = sts.findIssued(accessKeyId);
+      expect(body).toEqual({ StatusCode: 200, signature: expect.stringMatching(/^[0-9a-f]{64}$/), SecurityToken: securityToken, Expiration: record?.issued.expiration });
+      expect(body['signature']).toBe(aliOss.getSignatureV4(record?.issued.accessKeySecret ?? '', map['date'] ?? '', 'cn-hangzhou', map['stringToSign'] ?? ''));
+    });
+
+    it('takes the scope from the query or the map\'s "scope"', async () => {
+      const handler = handlerFor();
+      const { accessKeyId, securityToken } = await session(handler, 'finn', { scope: 'shared' });
+      const map = sent(remoteSignerMap({ method: 'GET', key: 'shared/logo.png', accessKeyId, securityToken }));
+
+      const inQuery = await call(handler, 'finn', { body: map, query: { scope: 'shared' } });
+      const inBody = await call(handler, 'finn', { body: { ...map, scope: 'shared' } });
+      const default_ = await call(handler, 'finn', { body: map });
+
+      expect([inQuery.statusCode, inBody.statusCode]).toEqual([200, 200]);
+      expect(jsonBody(inQuery)['signature']).toBe(jsonBody(inBody)['signature']);
+      // The default scope's credentials are others, and its prefix is not shared/.
+      expect([default_.statusCode, jsonBody(default_)['ErrorCode']]).toEqual([403, 'KeyNotAllowed']);
+    });
+
+    it('is refused in function mode with 403 SigningModeNotAllowed, pointing to canonical mode, without any signature', async () => {
+      const handler = handlerFor({ TVM_SIGNING_CREDENTIALS: 'function' });
+      const map = remoteSignerMap({ key: 'users/gina/a.jpg', accessKeyId: functionCredentials.accessKeyId, securityToken: functionCredentials.securityToken });
+
+      const response = await call(handler, 'gina', { body: sent(map) });
+
+      expect(response.statusCode).toBe(403);
+      expect(jsonBody(response)).toEqual({ StatusCode: 403, ErrorCode: 'SigningModeNotAllowed', ErrorMessage: expect.stringContaining('canonicalRequest'), RequestId: 'req-gina' });
+    });
+
+    describe('refusals, each with its code and no signature', () => {
+      const tenMinutes = 10 * 60_000;
+      const cases: [string, (map: Record<string, string>) => Record<string, string>, number, string][] = [
+        ['three lines', (map) => ({ ...map, stringToSign: map['stringToSign']?.split('\n').slice(0, 3).join('\n') ?? '' }), 400, 'MalformedStringToSign'],
+        ['a fifth line', (map) => ({ ...map, stringToSign: `${map['stringToSign']}\n` }), 400, 'MalformedStringToSign'],
+        ['another algorithm', (map) => ({ ...map, stringToSign: map['stringToSign']?.replace('OSS4-HMAC-SHA256', 'AWS4-HMAC-SHA256') ?? '' }), 400, 'MalformedStringToSign'],
+        ['a timestamp with separators', (map) => ({ ...map, stringToSign: map['stringToSign']?.replace(/\n(\d{4})(\d{2})(\d{2})T/, '\n$1-$2-$3T') ?? '' }), 400, 'MalformedStringToSign'],
+        ['an uppercase hash', (map) => ({ ...map, stringToSign: map['stringToSign']?.replace(/[0-9a-f]{64}$/, (hash) => hash.toUpperCase().replace(/^[0-9]/, 'A')) ?? '' }), 400, 'MalformedStringToSign'],
+        ['CRLF lines', (map) => ({ ...map, stringToSign: map['stringToSign']?.replaceAll('\n', '\r\n') ?? '' }), 400, 'MalformedStringToSign'],
+        ['a scope line for another region', (map) => ({ ...map, stringToSign: map['stringToSign']?.replace('/cn-hangzhou/', '/cn-beijing/') ?? '' }), 403, 'RegionNotAllowed'],
+        ['a map for another region', (map) => ({ ...map, region: 'cn-beijing' }), 403, 'RegionNotAllowed'],
+        ['a scope line for another product', (map) => ({ ...map, stringToSign: map['stringToSign']?.replace('/oss/', '/oss-cloudbox/') ?? '' }), 403, 'ProductNotAllowed'],
+        ['a map for another product', (map) => ({ ...map, product: 'sts' }), 403, 'ProductNotAllowed'],
+        ['a map date other than the scope\'s', (map) => ({ ...map, date: '20200101' }), 403, 'CredentialScopeMismatch'],
+        ['a scope date other than the timestamp\'s', (map) => ({ ...map, date: '20200101', stringToSign: map['stringToSign']?.replace(/\n\d{8}\//, '\n20200101/') ?? '' }), 403, 'CredentialScopeMismatch'],
+        ['another bucket', (map) => ({ ...map, bucket: 'other' }), 403, 'BucketNotAllowed'],
+        ['no bucket (a service request)', (map) => ({ ...map, bucket: '', key: '' }), 403, 'ResourceNotAllowed'],
+        ['a key of another user', (map) => ({ ...map, key: 'users/bob/a.jpg' }), 403, 'KeyNotAllowed'],
+        ['a key climbing out of the prefix', (map) => ({ ...map, key: 'users/hugo/../bob/a.jpg' }), 403, 'KeyNotAllowed'],
+        ['a GET of the bucket (a listing)', (map) => ({ ...map, method: 'GET', key: '' }), 403, 'ListingNotSignable'],
+        ['a method that is not signed', (map) => ({ ...map, method: 'PATCH' }), 403, 'VerbNotAllowed'],
+        ['a field missing', ({ region: _r, ...map }) => map, 400, 'MalformedRequest'],
+        ['a field too many', (map) => ({ ...map, securityToken: 'x' }), 400, 'MalformedRequest'],
+        ['a version other than v4 or v1', (map) => ({ ...map, version: 'v5' }), 400, 'MalformedRequest'],
+      ];
+      it.each(cases)('refuses %s', async (_case, mutate, status, code) => {
+        // Prepare
+        const handler = handlerFor();
+        const { accessKeyId, securityToken } = await session(handler, 'hugo');
+        const map = mutate(sent(remoteSignerMap({ key: 'users/hugo/a.jpg', accessKeyId, securityToken })));
+
+        // Act
+        const response = await call(handler, 'hugo', { body: map });
+
+        // Assess
+        expect(response.statusCode).toBe(status);
+        expect(jsonBody(response)).toEqual({ StatusCode: status, ErrorCode: code, ErrorMessage: expect.any(String), RequestId: 'req-hugo' });
+      });
+
+      it.each([['ten minutes old', -tenMinutes], ['ten minutes ahead', tenMinutes]])('refuses a timestamp %s with 403 DateOutOfRange and the server time', async (_case, offset) => {
+        const handler = handlerFor();
+        const { accessKeyId, securityToken } = await session(handler, 'iris');
+        const map = remoteSignerMap({ key: 'users/iris/a.jpg', accessKeyId, securityToken, time: Date.now() + offset });
+
+        const response = await call(handler, 'iris', { body: sent(map) });
+
+        expect(response.statusCode).toBe(403);
+        expect(jsonBody(response)).toEqual({ StatusCode: 403, ErrorCode: 'DateOutOfRange', ErrorMessage: expect.any(String), RequestId: 'req-iris', ServerTime: expect.stringMatching(ISO) });
+        expect(Math.abs(Date.parse(response.headers['Date'] ?? '') - Date.now())).toBeLessThan(5000);
+      });
+
+      it('answers 409 SecurityTokenMismatch with the current AccessKeyId and token for a map built with other credentials', async () => {
+        const handler = handlerFor();
+        const current = await session(handler, 'jack');
+        const map = remoteSignerMap({ key: 'users/jack/a.jpg', accessKeyId: 'STS.NotTheCurrentOne', securityToken: current.securityToken });
+
+        const response = await call(handler, 'jack', { body: sent(map) });
+
+        expect(response.statusCode).toBe(409);
+        expect(jsonBody(response)).toEqual({ StatusCode: 409, ErrorCode: 'SecurityTokenMismatch', ErrorMessage: expect.any(String), RequestId: 'req-jack', AccessKeyId: current.accessKeyId, SecurityToken: current.securityToken });
+        expect(response.headers['x-oss-security-token']).toBe(current.securityToken);
+      });
+    });
+  });
+
+  describe('a RemoteSignerV1 map', () => {
+    const rfc1123 = (ms: number): string => new Date(ms).toUTCString();
+    const v1Map = (accessKeyId: string, stringToSign: string, key: string, extra: Record<string, string> = {}) => ({ version: 'v1', method: stringToSign.split('\n')[0] ?? '', bucket: 'photos', key, stringToSign, accessKeyId, ...extra });
+
+    it('signs the V1 string to sign as the SDK built it, token included, and answers {signature} in base64', async () => {
+      // Prepare: the content RemoteSignerV1 builds with the session's token (Swift adds "date").
+      const handler = handlerFor();
+      const { accessKeyId, securityToken } = await session(handler, 'kate');
+      const date = rfc1123(Date.now());
+      const content = `PUT\n\nimage/jpeg\n${date}\nx-oss-security-token:${securityToken}\n/photos/users/kate/a.jpg`;
+
+      // Act
+      const response = await call(handler, 'kate', { body: v1Map(accessKeyId, content, 'users/kate/a.jpg', { date }) });
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const record = sts.findIssued(accessKeyId);
+      expect(jsonBody(response)).toEqual({ StatusCode: 200, signature: createHmac('sha1', record?.issued.accessKeySecret ?? '').update(content).digest('base64'), SecurityToken: securityToken, Expiration: record?.issued.expiration });
+    });
+
+    it('signs in function mode too, by the V1 rules', async () => {
+      const handler = handlerFor({ TVM_SIGNING_CREDENTIALS: 'function' });
+      const content = `GET\n\n\n${rfc1123(Date.now())}\nx-oss-security-token:${functionCredentials.securityToken}\n/photos/users/lars/a.jpg`;
+
+      const allowed = await call(handler, 'lars', { body: v1Map(functionCredentials.accessKeyId, content, 'users/lars/a.jpg') });
+      const otherUser = await call(handler, 'lars', { body: v1Map(functionCredentials.accessKeyId, content.replace('users/lars', 'users/bob'), 'users/bob/a.jpg') });
+
+      expect(jsonBody(allowed)).toEqual({ StatusCode: 200, signature: createHmac('sha1', functionCredentials.accessKeySecret).update(content).digest('base64'), SecurityToken: functionCredentials.securityToken });
+      expect([otherUser.statusCode, jsonBody(otherUser)['ErrorCode']]).toEqual([403, 'KeyNotAllowed']);
+    });
+
+    it('answers 409 with the current credentials for a content without the token (it cannot be inserted: the SDK sends only what it signed)', async () => {
+      const handler = handlerFor();
+      const current = await session(handler, 'mia');
+      const content = `PUT\n\nimage/jpeg\n${rfc1123(Date.now())}\n/photos/users/mia/a.jpg`;
+
+      const response = await call(handler, 'mia', { body: v1Map(current.accessKeyId, content, 'users/mia/a.jpg') });
+
+      expect(response.statusCode).toBe(409);
+      expect(jsonBody(response)).toMatchObject({ ErrorCode: 'SecurityTokenMismatch', AccessKeyId: current.accessKeyId, SecurityToken: current.securityToken });
+    });
+
+    it.each([
+      ['a key other than its content\'s', { key: 'users/nora/b.jpg' }],
+      ['a method other than its content\'s', { method: 'GET' }],
+      ['a date other than its content\'s', { date: 'Thu, 01 Jan 2026 00:00:00 GMT' }],
+    ])('refuses a map with %s with 400 MalformedRequest', async (_case, change) => {
+      const handler = handlerFor();
+      const { accessKeyId, securityToken } = await session(handler, 'nora');
+      const content = `PUT\n\nimage/jpeg\n${rfc1123(Date.now())}\nx-oss-security-token:${securityToken}\n/photos/users/nora/a.jpg`;
+
+      const response = await call(handler, 'nora', { body: { ...v1Map(accessKeyId, content, 'users/nora/a.jpg'), ...change } });
+
+      expect([response.statusCode, jsonBody(response)['ErrorCode']]).toEqual([400, 'MalformedRequest']);
+    });
+  });
+
+  describe('a client whose clock is wrong', () => {
+    it('corrects itself with the server time of the DateOutOfRange reply and is then signed (V1 text and hash-only V4)', async () => {
+      // Prepare: the device clock runs 16 minutes slow, as in the Android SDK replay.
+      const handler = handlerFor();
+      const offset = -16 * 60_000;
+      const device = (): number => Date.now() + offset;
+      const { accessKeyId, securityToken } = await session(handler, 'otto');
+      const v1 = (time: number) => `PUT\n\nimage/jpeg\n${new Date(time).toUTCString()}\n/photos/users/otto/a.jpg`;
+      const token = await issuer.issue('otto');
+      const postText = (content: string) => handler(httpEvent({ method: 'POST', headers: { ...bearer(token), 'Content-Type': 'text/plain' }, body: content }), { requestId: 'skew', credentials: functionCredentials });
+
+      // Act: each client's first attempt, then again with its clock corrected by the server time.
+      const firstV1 = await postText(v1(device()));
+      const firstV4 = await call(handler, 'otto', { body: sent(remoteSignerMap({ key: 'users/otto/a.jpg', accessKeyId, securityToken, time: device() })) });
+      const skew = Date.parse(String(jsonBody(firstV1)['ServerTime'])) - device();
+      const corrected = (): number => device() + skew;
+      const secondV1 = await postText(v1(corrected()));
+      const secondV4 = await call(handler, 'otto', { body: sent(remoteSignerMap({ key: 'users/otto/a.jpg', accessKeyId, securityToken, time: corrected() })) });
+
+      // Assess
+      expect([firstV1.statusCode, jsonBody(firstV1)['ErrorCode']]).toEqual([403, 'DateOutOfRange']);
+      expect([firstV4.statusCode, jsonBody(firstV4)['ErrorCode']]).toEqual([403, 'DateOutOfRange']);
+      expect(Date.parse(firstV1.headers['Date'] ?? '')).toBe(Date.parse(String(jsonBody(firstV1)['ServerTime'])));
+      expect(secondV1.statusCode).toBe(200);
+      expect(secondV4.statusCode).toBe(200);
+    });
+  });
+
+  it('never logs a secret, security token, JWT or signature', () => {
+    // Runs last in this file: every request above logged through logLines.
+    expect(logLines.length).toBeGreaterThan(30);
+    const all = logLines.join('\n');
+    for (const secret of secretsSeen) {
+      expect(secret.length).toBeGreaterThan(10);
+      expect(all).not.toContain(secret);
+    }
+    expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+  });
+});
