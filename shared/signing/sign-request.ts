@@ -5,6 +5,7 @@
  */
 import { TvmError } from '../errors';
 import type { HttpRequest } from '../http/fc-event';
+import { type PostObjectRequest, readPostObjectRequest } from './post-object';
 import { scopeFromQuery } from '../vending/query-scope';
 
 /**
@@ -50,7 +51,9 @@ export type SignRequest =
   /** A RemoteSignerV4 map: a V4 string to sign, which holds only a hash of the request. */
   | { readonly mode: 'remoteSignerV4'; readonly info: RemoteSignerV4Info; readonly scope?: string }
   /** A RemoteSignerV1 map: a V1 string to sign, signed by the V1 rules. */
-  | { readonly mode: 'remoteSignerV1'; readonly info: RemoteSignerV1Info; readonly scope?: string };
+  | { readonly mode: 'remoteSignerV1'; readonly info: RemoteSignerV1Info; readonly scope?: string }
+  /** A PostObject form: `{"version", "postObject": {"key" | "keyPrefix", "contentType", "contentLength"}}`. */
+  | PostObjectRequest;
 
 /** What a `GET /` (a signing session) asks for. */
 export interface SessionRequest {
@@ -112,6 +115,7 @@ function jsonRequest(text: string, fromQuery: string | undefined): SignRequest {
 }
 
 function versionedRequest(fields: Record<string, unknown>, fromQuery: string | undefined): SignRequest {
+  if (Object.hasOwn(fields, 'postObject')) return { ...readPostObjectRequest(fields), ...chosenScope(fields['scope'], fromQuery) };
   const { version } = fields;
   if (version === 'v4') {
     const info = mapFields(fields, V4_MAP_FIELDS, [], 'RemoteSignerV4');
