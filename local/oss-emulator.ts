@@ -6,9 +6,11 @@
  *
  * Operations: PutObject, GetObject (Range), HeadObject, GetObjectMeta, DeleteObject,
  * InitiateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts,
- * ListObjects (v1) and ListObjectsV2, path style (`/<bucket>/<key>`) and virtual-host style
- * (`Host: <bucket>.<domain>`). Objects live in memory. A bucket may accept only V4 signatures, as one
- * created since 2025-09-01 does (`v4OnlyBuckets`).
+ * ListObjects (v1) and ListObjectsV2, PostObject (HTML form uploads, V4 and V1 form signatures and
+ * policies: local/oss-emulator/post-object/), path style (`/<bucket>/<key>`) and virtual-host style
+ * (`Host: <bucket>.<domain>`). Bucket CORS rules answer preflights and let pages read answers.
+ * Objects live in memory. A bucket may accept only V4 signatures, as one created since 2025-09-01
+ * does (`v4OnlyBuckets`).
  *
  * @example
  * ```ts
@@ -29,8 +31,10 @@ import { listen } from './listen';
 import { authenticate, signatureKind } from './oss-emulator/authenticate';
 import type { AuthenticatedCaller, CredentialRecord } from './oss-emulator/authenticate';
 import { OssError, accessDenied, invalidArgument, malformedXml, noSuchBucket, noSuchKey, noSuchUpload, notImplemented, v1SignatureNotSupported } from './oss-emulator/errors';
+import { type CorsConfiguration, corsHeaders, preflight } from './oss-emulator/cors';
 import { additionalActions, refuseUnmodelled } from './oss-emulator/features';
 import { authorizeRequest } from './oss-emulator/policy';
+import { isPostObject, postObjectReply, receivePostObject } from './oss-emulator/post-object/receive';
 import { addressings, hasQuery, parseQuery, queryValue } from './oss-emulator/request';
 import type { OssRequest } from './oss-emulator/request';
 import { BucketStore, listKeys, md5, multipartEtag, newUploadId, simpleEtag } from './oss-emulator/store';
@@ -39,6 +43,7 @@ import { elementTexts, escapeXml, xmlDocument } from './oss-emulator/xml';
 import type { XmlNode } from './oss-emulator/xml';
 
 export type { CredentialRecord } from './oss-emulator/authenticate';
+export type { CorsConfiguration, CorsRule } from './oss-emulator/cors';
 export { OssError } from './oss-emulator/errors';
 
 /** Options of {@link OssEmulator.start}. */
@@ -66,6 +71,8 @@ export interface OssEmulatorOptions {
   rolePolicies: Record<string, string | object>;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** Each bucket's CORS rules (PutBucketCors), by bucket name; a bucket without any answers no preflight. */
+  cors?: Readonly<Record<string, CorsConfiguration>>;
 }
 
 /** An object as stored. */
@@ -390,6 +397,7 @@ export class OssEmulator {
     const method = (req.method ?? 'GET').toUpperCase();
     const headers = normaliseHeaders(req.headers);
     const hostId = headers['host'] ?? `oss-${this.region}.aliyuncs.com`;
+    let cors: Record<string, string> = {};
     try {
       const body = await readBody(req);
       const rawUrl = req.url ?? '/';
@@ -407,17 +415,35 @@ export class OssEmulator {
       if (bucket === undefined) throw notImplemented('service-level requests (ListBuckets)');
       const store = this.buckets.get(bucket);
       if (!store) throw noSuchBucket(bucket);
+      cors = corsHeaders(this.options.cors?.[bucket], headers, method);
+      if (method === 'OPTIONS') {
+        this.send(res, method, requestId, { status: 200, headers: preflight(this.options.cors?.[bucket], headers) });
+        return;
+      }
+      if (requests[0] !== undefined && isPostObject(requests[0])) {
+        this.send(res, method, requestId, this.postObject(requests[0], store, body, req.socket.remoteAddress ?? ''), cors);
+        return;
+      }
       if (this.v4OnlyBuckets.has(bucket) && signatureKind(requests[0] as OssRequest)?.startsWith('v1-')) throw v1SignatureNotSupported();
       const { request, caller } = this.authenticateFirst(requests);
       const operation = resolveOperation(request);
       this.authorize(caller, operation, request, req.socket.remoteAddress ?? '');
       refuseUnmodelled(operation, request);
       checkContentMd5(headers, body);
-      this.send(res, method, requestId, this.execute(operation, request, store, body));
+      this.send(res, method, requestId, this.execute(operation, request, store, body), cors);
     } catch (error) {
       const refusal = error instanceof OssError ? error : new OssError(500, 'InternalError', 'We encountered an internal error. Please try again.');
-      this.sendError(res, method, requestId, hostId, refusal);
+      this.sendError(res, method, requestId, hostId, refusal, cors);
     }
+  }
+
+  /** PostObject: the form checked (local/oss-emulator/post-object), then authorized and stored as a PutObject of its key. */
+  private postObject(request: OssRequest, store: BucketStore, body: Buffer, sourceIp: string): Reply {
+    const upload = receivePostObject(request, body, { credentials: this.options.credentials, nowMs: this.now(), region: this.region, v4Only: this.v4OnlyBuckets.has(store.name) });
+    const put: OssRequest = { method: 'PUT', bucket: store.name, key: upload.key, headers: upload.headers, query: [] };
+    this.authorize(upload.caller, 'PutObject', put, sourceIp);
+    const stored = this.putObject(put, store, upload.file);
+    return postObjectReply(upload, store.name, `${this.url}/${store.name}/${upload.key}`, stored.headers?.['ETag'] ?? '');
   }
 
   /** The first reading of the request whose signature verifies; the first reading's refusal otherwise. */
@@ -744,16 +770,16 @@ export class OssEmulator {
     return { Server: 'AliyunOSS', Date: new Date(this.now()).toUTCString(), 'x-oss-request-id': requestId };
   }
 
-  private send(res: ServerResponse, method: string, requestId: string, reply: Reply): void {
+  private send(res: ServerResponse, method: string, requestId: string, reply: Reply, cors: Record<string, string> = {}): void {
     const body = reply.body === undefined ? undefined : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body, 'utf8');
-    const headers: Record<string, string> = { ...this.baseHeaders(requestId), ...reply.headers };
+    const headers: Record<string, string> = { ...this.baseHeaders(requestId), ...cors, ...reply.headers };
     if (body !== undefined) headers['Content-Length'] = String(body.length);
     else if (headers['Content-Length'] === undefined) headers['Content-Length'] = '0';
     res.writeHead(reply.status, headers);
     res.end(method === 'HEAD' ? undefined : body);
   }
 
-  private sendError(res: ServerResponse, method: string, requestId: string, hostId: string, error: OssError): void {
+  private sendError(res: ServerResponse, method: string, requestId: string, hostId: string, error: OssError, cors: Record<string, string> = {}): void {
     if (res.headersSent) {
       res.destroy();
       return;
@@ -761,6 +787,6 @@ export class OssEmulator {
     const headers: Record<string, string> = { 'Content-Type': 'application/xml' };
     if (error.ec !== undefined) headers['x-oss-ec'] = error.ec;
     const body = method === 'HEAD' ? undefined : errorXml(error, requestId, hostId);
-    this.send(res, method, requestId, { status: error.status, headers, ...(body === undefined ? {} : { body }) });
+    this.send(res, method, requestId, { status: error.status, headers, ...(body === undefined ? {} : { body }) }, cors);
   }
 }

@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'CredentialScopeMismatch'
   | 'RegionNotAllowed'
   | 'ProductNotAllowed'
+  | 'UploadNotAllowed'
   | 'InternalError';
 
 /** Options of a {@link TvmError} beyond status, code and message. */

@@ -33,7 +33,7 @@ export interface CredentialRecord {
 
 export type CredentialLookup = (accessKeyId: string) => CredentialRecord | undefined;
 
-export type SignatureKind = 'v1-header' | 'v1-query' | 'v4-header' | 'v4-query';
+export type SignatureKind = 'v1-header' | 'v1-query' | 'v4-header' | 'v4-query' | 'v1-form' | 'v4-form';
 
 export interface AuthenticatedCaller {
   accessKeyId: string;
@@ -63,14 +63,14 @@ function isoBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 }
 
-function parseIsoBasic(value: string): number | undefined {
+export function parseIsoBasic(value: string): number | undefined {
   const match = ISO_BASIC.exec(value);
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second] = match.map(Number);
   return Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 0, hour ?? 0, minute ?? 0, second ?? 0);
 }
 
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');
   const right = Buffer.from(b, 'utf8');
   return left.length === right.length && timingSafeEqual(left, right);
@@ -85,7 +85,11 @@ export function signatureKind(request: OssRequest): SignatureKind | undefined {
   return undefined;
 }
 
-function lookUp(options: AuthenticateOptions, accessKeyId: string, presentedToken: string | undefined): CredentialRecord {
+/**
+ * The credentials of `accessKeyId`, checked as OSS checks them: known, the security token present
+ * and equal for STS keys (absent for others), not expired.
+ */
+export function lookUp(options: AuthenticateOptions, accessKeyId: string, presentedToken: string | undefined): CredentialRecord {
   const record = options.credentials(accessKeyId);
   if (!record) {
     throw new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', { OSSAccessKeyId: accessKeyId }, '0002-00000002');
@@ -121,7 +125,7 @@ function checkSkew(requestTimeMs: number, requestTime: string, nowMs: number, se
   }
 }
 
-function signatureMismatch(accessKeyId: string, stringToSign: string, provided: string, canonicalRequest?: string): OssError {
+export function signatureMismatch(accessKeyId: string, stringToSign: string, provided: string, canonicalRequest?: string): OssError {
   return new OssError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
     OSSAccessKeyId: accessKeyId,
     SignatureProvided: provided,

@@ -61,6 +61,8 @@ export interface SigningSettings {
   readonly maxSkewSeconds: number;
   /** How far in the future a presigned URL's Expires may be; at most half of the credential duration. */
   readonly maxUrlTtlSeconds: number;
+  /** How long a PostObject policy stays valid (never beyond the signing credentials). */
+  readonly postPolicyTtlSeconds: number;
   /** x-oss headers accepted besides the default ones. */
   readonly extraHeaders: readonly string[];
 }
@@ -97,7 +99,8 @@ export function loadConfig(environment: Environment): TvmConfig {
   const signing: SigningSettings = {
     credentials: settings.TVM_SIGNING_CREDENTIALS === 'function' ? 'function' : 'scoped',
     maxSkewSeconds: usable('TVM_SIGN_MAX_SKEW_SECONDS') ? readWholeNumber(settings, 'TVM_SIGN_MAX_SKEW_SECONDS', 300, 30, 900, problems) ?? 0 : 0,
-    maxUrlTtlSeconds: usable('TVM_SIGN_MAX_URL_TTL_SECONDS') ? readUrlTtl(settings, durationSeconds, problems) ?? 0 : 0,
+    maxUrlTtlSeconds: usable('TVM_SIGN_MAX_URL_TTL_SECONDS') ? readTtlWithinHalfDuration(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', 3600, durationSeconds, problems) ?? 0 : 0,
+    postPolicyTtlSeconds: usable('TVM_SIGN_POST_POLICY_TTL_SECONDS') ? readTtlWithinHalfDuration(settings, 'TVM_SIGN_POST_POLICY_TTL_SECONDS', 600, durationSeconds, problems) ?? 0 : 0,
     extraHeaders: settings.TVM_SIGN_EXTRA_HEADERS?.split(',') ?? [],
   };
   if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined || durationSeconds === undefined || stsCallsPerHour === undefined) {
@@ -279,23 +282,24 @@ function readDefaultScope(settings: Settings, scopes: ScopeConfiguration | undef
   return chosen;
 }
 
-type WholeNumberSetting = 'TVM_DURATION_SECONDS' | 'TVM_STS_CALLS_PER_HOUR' | 'TVM_SIGN_MAX_SKEW_SECONDS' | 'TVM_SIGN_MAX_URL_TTL_SECONDS';
+type WholeNumberSetting = 'TVM_DURATION_SECONDS' | 'TVM_STS_CALLS_PER_HOUR' | 'TVM_SIGN_MAX_SKEW_SECONDS' | 'TVM_SIGN_MAX_URL_TTL_SECONDS' | 'TVM_SIGN_POST_POLICY_TTL_SECONDS';
 
 /**
- * The longest presigned URL, at most half the credential duration D (default: the smaller of
- * 3600 and D/2). Then a cached credential that cannot cover a URL of up to that TTL has less than
- * D/2 left, so it is more than half used: a user presigning at the maximum TTL renews at most once
- * per D/2, and credentials just renewed always cover the URL. With a TTL near D every request
- * would miss the cache and call STS.
+ * The longest presigned URL (or PostObject policy), at most half the credential duration D
+ * (default: the smaller of `preferred` and D/2). Then a cached credential that cannot cover a URL
+ * of up to that TTL has less than D/2 left, so it is more than half used: a user presigning at the
+ * maximum TTL renews at most once per D/2, and credentials just renewed always cover the URL. With
+ * a TTL near D every request would miss the cache and call STS.
  */
-function readUrlTtl(settings: Settings, durationSeconds: number | undefined, problems: string[]): number | undefined {
-  if (durationSeconds === undefined) return readWholeNumber(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', 3600, 60, 43200, problems);
+function readTtlWithinHalfDuration(settings: Settings, name: 'TVM_SIGN_MAX_URL_TTL_SECONDS' | 'TVM_SIGN_POST_POLICY_TTL_SECONDS', preferred: number, durationSeconds: number | undefined, problems: string[]): number | undefined {
+  if (durationSeconds === undefined) return readWholeNumber(settings, name, preferred, 60, 43200, problems);
   const half = Math.floor(durationSeconds / 2);
-  const ttl = readWholeNumber(settings, 'TVM_SIGN_MAX_URL_TTL_SECONDS', Math.min(3600, half), 60, 43200, problems);
+  const ttl = readWholeNumber(settings, name, Math.min(preferred, half), 60, 43200, problems);
   if (ttl !== undefined && ttl > half) {
+    const what = name === 'TVM_SIGN_MAX_URL_TTL_SECONDS' ? 'a presigned URL' : 'a PostObject policy';
     problems.push(
-      `TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: ${ttl} is more than half of TVM_DURATION_SECONDS (${durationSeconds}), so cached credentials could rarely cover a presigned URL and nearly every one would cost an AssumeRole call; ` +
-        `set TVM_SIGN_MAX_URL_TTL_SECONDS to at most ${half}, or TVM_DURATION_SECONDS to at least ${2 * ttl}`,
+      `${name} is invalid: ${ttl} is more than half of TVM_DURATION_SECONDS (${durationSeconds}), so cached credentials could rarely cover ${what} and nearly every one would cost an AssumeRole call; ` +
+        `set ${name} to at most ${half}, or TVM_DURATION_SECONDS to at least ${2 * ttl}`,
     );
   }
   return ttl;

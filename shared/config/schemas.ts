@@ -109,6 +109,11 @@ export const environmentSchema = {
       pattern: '^[0-9]{1,5}$',
       description: 'a whole number of seconds from 60 to 43200, and at most half of TVM_DURATION_SECONDS',
     },
+    TVM_SIGN_POST_POLICY_TTL_SECONDS: {
+      type: 'string',
+      pattern: '^[0-9]{1,5}$',
+      description: 'a whole number of seconds from 60 to 43200',
+    },
     TVM_SIGN_EXTRA_HEADERS: {
       type: 'string',
       pattern: '^(x-oss-forbid-overwrite|x-oss-storage-class|x-oss-server-side-encryption)(,(x-oss-forbid-overwrite|x-oss-storage-class|x-oss-server-side-encryption))*$',
@@ -152,8 +157,23 @@ export const scopesSchema = {
         uniqueItems: true,
         items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
       },
+      upload: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          maxBytes: { type: 'integer', minimum: 1, maximum: 5368709120 },
+          contentTypes: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 32,
+            uniqueItems: true,
+            items: { type: 'string', pattern: '^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/([a-z0-9][a-z0-9!#$&^_.+-]{0,126}|\\*)$' },
+          },
+          overwrite: { type: 'boolean' },
+        },
+      },
     },
   },
   description:
-    'scope names are 1 to 32 lowercase letters, digits, _ and -; each scope is {"prefix": "<template ending in />", "actions": ["read"|"write"|"delete"|"list", ...]}, optionally "overlaps": ["<scope name>", ...], and nothing else',
+    'scope names are 1 to 32 lowercase letters, digits, _ and -; each scope is {"prefix": "<template ending in />", "actions": ["read"|"write"|"delete"|"list", ...]}, optionally "overlaps": ["<scope name>", ...] and "upload": {"maxBytes": <1 to 5368709120>, "contentTypes": ["<lowercase type/subtype or type/*>", ...], "overwrite": <true|false>}, and nothing else',
 } as const;

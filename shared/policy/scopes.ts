@@ -1,4 +1,5 @@
 import { TvmError } from '../errors';
+import type { UploadLimits } from './upload-limits';
 
 /**
  * Scope configuration: named grants of operations on a key prefix. A prefix template is literal
@@ -12,7 +13,7 @@ export type ScopeAction = 'read' | 'write' | 'delete' | 'list';
 /** All {@link ScopeAction}s, in the order policies list them. */
 export const SCOPE_ACTIONS: readonly ScopeAction[] = ['read', 'write', 'delete', 'list'];
 
-/** One scope: which operations, under which key prefix template. */
+/** One scope: which operations, under which key prefix template, and what uploads it accepts. */
 export interface ScopeDefinition {
   readonly prefix: string;
   readonly actions: readonly ScopeAction[];
@@ -21,6 +22,7 @@ export interface ScopeDefinition {
    * folder inside the users' folders). Any other overlap refuses the configuration at cold start.
    */
   readonly overlaps?: readonly string[];
+  readonly upload?: UploadLimits;
 }
 
 /** Scope name → definition. */

@@ -5,6 +5,7 @@
 import type { HttpResponse } from '../http/fc-event';
 import type { Invocation } from '../http/function-handler';
 import type { VendingService } from '../vending/caller-credentials';
+import { postObjectResponse, signPostObject } from './post-object';
 import { signRemoteSignerV1, signRemoteSignerV4 } from './remote-signer';
 import { signCanonicalRequest } from './sign-canonical';
 import { signForCaller } from './sign-for-caller';
@@ -30,5 +31,7 @@ export async function answerSignRequest(service: VendingService, invocation: Inv
       return remoteSignatureResponse(await signRemoteSignerV1(service, invocation, request));
     case 'canonicalV4':
       return canonicalSignatureResponse(await signCanonicalRequest(service, invocation, request));
+    case 'postObject':
+      return postObjectResponse(await signPostObject(service, invocation, request));
   }
 }

@@ -5,6 +5,7 @@
  */
 import { TvmError } from '../errors';
 import type { HttpRequest } from '../http/fc-event';
+import { type PostObjectRequest, readPostObjectRequest } from './post-object';
 import { scopeFromQuery } from '../vending/query-scope';
 
 /**
@@ -52,7 +53,9 @@ export type SignRequest =
   /** A RemoteSignerV1 map: a V1 string to sign, signed by the V1 rules. */
   | { readonly mode: 'remoteSignerV1'; readonly info: RemoteSignerV1Info; readonly scope?: string }
   /** `{"version":"v4","canonicalRequest"}`: the V4 canonical request itself, authorized like a V1 content. */
-  | { readonly mode: 'canonicalV4'; readonly canonicalRequest: string; readonly scope?: string };
+  | { readonly mode: 'canonicalV4'; readonly canonicalRequest: string; readonly scope?: string }
+  /** A PostObject form: `{"version", "postObject": {"key" | "keyPrefix", "contentType", "contentLength"}}`. */
+  | PostObjectRequest;
 
 /** What a `GET /` (a signing session) asks for. */
 export interface SessionRequest {
@@ -114,6 +117,7 @@ function jsonRequest(text: string, fromQuery: string | undefined): SignRequest {
 }
 
 function versionedRequest(fields: Record<string, unknown>, fromQuery: string | undefined): SignRequest {
+  if (Object.hasOwn(fields, 'postObject')) return { ...readPostObjectRequest(fields), ...chosenScope(fields['scope'], fromQuery) };
   const { version } = fields;
   if (version === 'v4' && Object.hasOwn(fields, 'canonicalRequest')) {
     onlyFields(fields, ['version', 'canonicalRequest'], 'A canonical-request body may hold only "version", "canonicalRequest" and "scope".');

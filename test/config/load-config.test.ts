@@ -518,8 +518,8 @@ describe('loadConfig: TVM_STS_CALLS_PER_HOUR', () => {
 });
 
 describe('loadConfig: sign-request settings', () => {
-  it('defaults to scoped credentials, 300 s of clock skew, presigned URLs of up to half the default 3600 s duration and no extra headers', () => {
-    expect(loadConfig(testEnvironment()).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 1800, extraHeaders: [] });
+  it('defaults to scoped credentials, 300 s of clock skew, presigned URLs of up to half the default 3600 s duration, PostObject policies of 600 s and no extra headers', () => {
+    expect(loadConfig(testEnvironment()).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 1800, postPolicyTtlSeconds: 600, extraHeaders: [] });
   });
 
   it.each([
@@ -557,12 +557,27 @@ describe('loadConfig: sign-request settings', () => {
     expect(message).not.toContain('TVM_SIGN_MAX_URL_TTL_SECONDS');
   });
 
+  it.each([
+    ['900', 450],
+    ['1200', 600],
+    ['3600', 600],
+  ])('defaults PostObject policies to the smaller of 600 s and half of TVM_DURATION_SECONDS=%s', (duration, ttl) => {
+    expect(loadConfig(testEnvironment({ TVM_DURATION_SECONDS: duration })).signing.postPolicyTtlSeconds).toBe(ttl);
+  });
+
+  it('refuses a TVM_SIGN_POST_POLICY_TTL_SECONDS of more than half of TVM_DURATION_SECONDS, naming both variables', () => {
+    const { message } = refusal(testEnvironment({ TVM_DURATION_SECONDS: '3600', TVM_SIGN_POST_POLICY_TTL_SECONDS: '1801' }));
+    expect(message).toContain('TVM_SIGN_POST_POLICY_TTL_SECONDS is invalid: 1801 is more than half of TVM_DURATION_SECONDS (3600), so cached credentials could rarely cover a PostObject policy');
+    expect(message).toContain('set TVM_SIGN_POST_POLICY_TTL_SECONDS to at most 1800, or TVM_DURATION_SECONDS to at least 3602');
+  });
+
   it('reads every signing setting', () => {
     // Prepare
     const environment = testEnvironment({
       TVM_SIGNING_CREDENTIALS: 'function',
       TVM_SIGN_MAX_SKEW_SECONDS: '60',
       TVM_SIGN_MAX_URL_TTL_SECONDS: '600',
+      TVM_SIGN_POST_POLICY_TTL_SECONDS: '120',
       TVM_SIGN_EXTRA_HEADERS: 'x-oss-forbid-overwrite,x-oss-storage-class,x-oss-server-side-encryption',
     });
 
@@ -574,6 +589,7 @@ describe('loadConfig: sign-request settings', () => {
       credentials: 'function',
       maxSkewSeconds: 60,
       maxUrlTtlSeconds: 600,
+      postPolicyTtlSeconds: 120,
       extraHeaders: ['x-oss-forbid-overwrite', 'x-oss-storage-class', 'x-oss-server-side-encryption'],
     });
   });
@@ -586,6 +602,7 @@ describe('loadConfig: sign-request settings', () => {
     ['TVM_SIGN_MAX_SKEW_SECONDS', '30', 'maxSkewSeconds', 30],
     ['TVM_SIGN_MAX_SKEW_SECONDS', '900', 'maxSkewSeconds', 900],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '60', 'maxUrlTtlSeconds', 60],
+    ['TVM_SIGN_POST_POLICY_TTL_SECONDS', '60', 'postPolicyTtlSeconds', 60],
   ] as const)('accepts %s=%s at the edge of the range', (name, value, field, seconds) => {
     expect(loadConfig(testEnvironment({ [name]: value })).signing[field]).toBe(seconds);
   });
@@ -593,7 +610,7 @@ describe('loadConfig: sign-request settings', () => {
   it('treats empty and blank signing variables as unset', () => {
     const environment = testEnvironment({ TVM_SIGNING_CREDENTIALS: '', TVM_SIGN_MAX_SKEW_SECONDS: ' ', TVM_SIGN_MAX_URL_TTL_SECONDS: '', TVM_SIGN_EXTRA_HEADERS: '  ' });
 
-    expect(loadConfig(environment).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 1800, extraHeaders: [] });
+    expect(loadConfig(environment).signing).toEqual({ credentials: 'scoped', maxSkewSeconds: 300, maxUrlTtlSeconds: 1800, postPolicyTtlSeconds: 600, extraHeaders: [] });
   });
 
   it.each([
@@ -611,6 +628,8 @@ describe('loadConfig: sign-request settings', () => {
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '43201', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200, and at most half of TVM_DURATION_SECONDS/],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '604800', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
     ['TVM_SIGN_MAX_URL_TTL_SECONDS', '1e3', /TVM_SIGN_MAX_URL_TTL_SECONDS is invalid/],
+    ['TVM_SIGN_POST_POLICY_TTL_SECONDS', '59', /TVM_SIGN_POST_POLICY_TTL_SECONDS is invalid: expected a whole number of seconds from 60 to 43200/],
+    ['TVM_SIGN_POST_POLICY_TTL_SECONDS', '43201', /TVM_SIGN_POST_POLICY_TTL_SECONDS is invalid/],
     ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-object-acl', /TVM_SIGN_EXTRA_HEADERS is invalid: expected a comma-separated list of x-oss headers .+ from x-oss-forbid-overwrite, x-oss-storage-class, x-oss-server-side-encryption/],
     ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-copy-source', /TVM_SIGN_EXTRA_HEADERS is invalid/],
     ['TVM_SIGN_EXTRA_HEADERS', 'x-oss-callback', /TVM_SIGN_EXTRA_HEADERS is invalid/],
