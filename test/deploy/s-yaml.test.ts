@@ -57,7 +57,8 @@ const rendered: Record<string, Rendered> = {};
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'oss-tvm-s-home-'));
-  await Promise.all(PROFILES.map(async ({ file }) => { rendered[file] = await preview(templates[file] as string); }));
+  // One after the other: the first run sets up s's home folder, which concurrent first runs would race for.
+  for (const { file } of PROFILES) rendered[file] = await preview(templates[file] as string);
 }, 90_000);
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
