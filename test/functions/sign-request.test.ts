@@ -644,7 +644,7 @@ describe('sign-request', () => {
       // Assess
       expect(preflight.statusCode).toBe(204);
       expect(preflight.headers).toMatchObject({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Methods': 'POST, GET', Allow: 'POST, GET, OPTIONS' });
-      expect(preflight.headers['Access-Control-Allow-Headers']).toMatch(/Authorization.*Content-Type/);
+      expect(preflight.headers['Access-Control-Allow-Headers']).toMatch(/Authorization.*Content-Type.*x-tvm-session-ticket/);
       for (const response of [signed, mismatch]) {
         expect(response.headers['Access-Control-Allow-Origin']).toBe(origin);
         expect(response.headers['Access-Control-Expose-Headers']?.split(', ')).toEqual(expect.arrayContaining(['x-oss-security-token', 'x-tvm-credentials-expiration', 'Date']));
