@@ -27,7 +27,7 @@ export function bindSecurityToken(raw: string, parsed: StringToSign, token: stri
     throw mismatch(token);
   }
   if (token === undefined) return raw;
-  return parsed.date.kind === 'expires' ? insertSubresource(raw, token) : insertHeader(raw, parsed, token);
+  return parsed.date.kind === 'expires' ? insertSubresource(raw, parsed, token) : insertHeader(raw, parsed, token);
 }
 
 /**
@@ -89,12 +89,14 @@ function insertHeader(raw: string, parsed: StringToSign, token: string): string 
   return lines.join('\n');
 }
 
-function insertSubresource(raw: string, token: string): string {
+/** The token as a sub-resource, after the `?` where the parsed sub-resources start (a key may hold `?` too). */
+function insertSubresource(raw: string, parsed: StringToSign, token: string): string {
   const cut = raw.lastIndexOf('\n') + 1;
   const resource = raw.slice(cut);
-  const query = resource.indexOf('?');
   const entry = `${SUBRESOURCE}=${token}`;
-  if (query === -1) return `${raw}?${entry}`;
+  if (parsed.subresources.length === 0) return `${raw}?${entry}`;
+  const written = parsed.subresources.map(([name, value]) => (value === undefined ? name : `${name}=${value}`)).join('&');
+  const query = resource.length - written.length - 1;
   const parts = resource.slice(query + 1).split('&');
   const after = parts.findIndex((part) => (part.split('=')[0] ?? '') > SUBRESOURCE);
   parts.splice(after === -1 ? parts.length : after, 0, entry);
