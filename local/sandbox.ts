@@ -14,6 +14,7 @@ import { appRolePermissionPolicy } from '../shared/policy/role-policies';
 import type { FcContext } from '../shared/http/fc-event';
 import type { Logger } from '../shared/log';
 import { type DemoIssuer, createDemoIssuer } from './demo-issuer';
+import { DEMO_PATH, SANDBOX_SCOPES, sandboxCors, sandboxDemoPage } from './demo-page/serve';
 import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
 import { OssEmulator, credentialsFromSts } from './oss-emulator';
 import { StsEmulator } from './sts-emulator';
@@ -49,6 +50,8 @@ export interface Sandbox {
   readonly legacyV1: boolean;
   /** The TVM_* settings the functions run with. */
   readonly settings: Readonly<Record<string, string>>;
+  /** The demo page: upload from a browser with ali-oss or a PostObject form (`${url}/demo/`). */
+  readonly demoUrl: string;
   close(): Promise<void>;
 }
 
@@ -67,7 +70,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const issuer = await createDemoIssuer(`${url}/issuer`, SANDBOX_AUDIENCE);
   const settings = sandboxSettings(environment, url, sts);
   const legacyV1 = options.legacyV1 ?? ['1', 'true'].includes(environment['SANDBOX_LEGACY_V1'] ?? '');
-  const oss = sts ? await startOss(sts, host, settings, legacyV1) : undefined;
+  const oss = sts ? await startOss(sts, host, settings, legacyV1, url) : undefined;
   if (oss) settings['TVM_OSS_ENDPOINT'] = oss.url;
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
@@ -77,11 +80,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     'vend-token': createVendTokenHandler(settings, functionOptions),
     'sign-request': createSignRequestHandler(settings, functionOptions),
   };
+  const demoPage = sandboxDemoPage(settings);
   server.on('request', (request, response) => {
     const path = new URL(request.url ?? '/', url).pathname;
     const [, route = '', ...rest] = path.split('/');
     const handler = handlers[route];
-    if (handler) {
+    if (path.startsWith(DEMO_PATH)) {
+      demoPage(path.slice(DEMO_PATH.length), request, response).catch(() => response.destroy());
+    } else if (handler) {
       invokeOverHttp(handler, request, response, `/${rest.join('/')}`, context).catch(() => response.destroy());
     } else if (path === '/issuer/.well-known/jwks.json') {
       response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(issuer.jwks));
@@ -89,7 +95,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const subject = new URL(request.url ?? '/', url).searchParams.get('sub') ?? 'alice';
       issuer.issue(subject).then((token) => response.writeHead(200, { 'Content-Type': 'text/plain' }).end(`${token}\n`), () => response.destroy());
     } else {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not found. Routes: ${Object.keys(handlers).map((name) => `/${name}`).join(', ')}, /issuer/token?sub=<user>\n`);
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not found. Routes: ${Object.keys(handlers).map((name) => `/${name}`).join(', ')}, /issuer/token?sub=<user>, ${DEMO_PATH}\n`);
     }
   });
   return {
@@ -100,6 +106,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(oss ? { oss } : {}),
     legacyV1,
     settings,
+    demoUrl: `${url}${DEMO_PATH}`,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -116,6 +123,7 @@ function sandboxSettings(environment: Environment, url: string, sts: StsEmulator
     TVM_JWT_ISSUER: `${url}/issuer`,
     TVM_JWT_AUDIENCE: SANDBOX_AUDIENCE,
     TVM_JWKS_URL: `${url}/issuer/.well-known/jwks.json`,
+    TVM_SCOPES: JSON.stringify(SANDBOX_SCOPES),
     ...(sts ? { TVM_ROLE_ARN: sts.defaultRoleArn, TVM_STS_ENDPOINT: sts.url } : {}),
   };
   for (const [name, value] of Object.entries(environment)) {
@@ -125,11 +133,11 @@ function sandboxSettings(environment: Environment, url: string, sts: StsEmulator
 }
 
 /**
- * The sandbox OSS: its bucket (V4-only unless `legacyV1`), the STS emulator's credentials, and for the sandbox's app role the
+ * The sandbox OSS: its bucket (V4-only unless `legacyV1`, CORS open to the demo page), the STS emulator's credentials, and for the sandbox's app role the
  * permission policy `npm run ram-policies` prints for these scopes (so OSS enforces what RAM would).
  * Without a usable configuration it still starts, allowing nothing.
  */
-async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, legacyV1: boolean): Promise<OssEmulator> {
+async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, legacyV1: boolean, pageOrigin: string): Promise<OssEmulator> {
   let rolePolicy: object = { Version: '1', Statement: [] };
   try {
     const config = loadConfig(settings);
@@ -145,6 +153,7 @@ async function startOss(sts: StsEmulator, host: string, settings: Record<string,
     region: settings['TVM_REGION'] ?? 'cn-hangzhou',
     credentials: credentialsFromSts(sts),
     rolePolicies: { [settings['TVM_ROLE_ARN'] ?? sts.defaultRoleArn]: rolePolicy },
+    cors: { [bucket]: sandboxCors(pageOrigin) },
   });
 }
 

@@ -15,6 +15,7 @@ console.log(`  vend-token:   ${sandbox.functionUrls['vend-token']}`);
 console.log(`  sign-request: ${sandbox.functionUrls['sign-request']}`);
 console.log(`  bucket ${sandbox.settings['TVM_BUCKET']}: ${sandbox.legacyV1 ? 'legacy, accepts V1 and V4 signatures' : 'accepts only V4 signatures, like a bucket created today (--legacy-v1 for one that also accepts V1)'}`);
 console.log(`  demo identity provider: ${sandbox.url}/issuer (token for any user: ${sandbox.url}/issuer/token?sub=<user>)`);
+console.log(`  demo page:    ${sandbox.demoUrl} (upload from a browser with ali-oss or a PostObject form)`);
 console.log('');
 console.log('Fetch credentials for the demo user "alice" (paste this into another terminal):');
 console.log('');
