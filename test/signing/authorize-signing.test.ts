@@ -21,6 +21,7 @@ const rules = (overrides: Partial<SigningRules> = {}): SigningRules => ({
   maxSkewSeconds: SKEW,
   maxUrlTtlSeconds: TTL,
   extraHeaders: [],
+  upload: undefined,
   ...overrides,
 });
 
