@@ -9,14 +9,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSignRequestHandler } from '../functions/sign-request/create-handler';
 import { createVendTokenHandler } from '../functions/vend-token/create-handler';
-import { type Environment, loadConfig } from '../shared/config/load-config';
+import { type Environment, type TvmConfig, loadConfig } from '../shared/config/load-config';
+import { TvmError } from '../shared/errors';
 import { appRolePermissionPolicy } from '../shared/policy/role-policies';
 import type { FcContext } from '../shared/http/fc-event';
 import type { Logger } from '../shared/log';
-import { type DemoIssuer, createDemoIssuer } from './demo-issuer';
-import { DEMO_PATH, SANDBOX_SCOPES, sandboxCors, sandboxDemoPage } from './demo-page/serve';
+import type { DemoIssuer } from './demo-issuer';
+import { DEMO_PATH, SANDBOX_SCOPES, demoRoutes, sandboxCors } from './demo-page/serve';
 import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
+import { issuerRoutes } from './issuer-routes';
 import { OssEmulator, credentialsFromSts } from './oss-emulator';
+import { type RouteTable, getOnly, sendJson, sendText } from './routes';
+import { sandboxIdentity } from './sandbox-identity';
 import { StsEmulator } from './sts-emulator';
 import { listen } from './listen';
 
@@ -50,13 +54,22 @@ export interface Sandbox {
   readonly legacyV1: boolean;
   /** The TVM_* settings the functions run with. */
   readonly settings: Readonly<Record<string, string>>;
+  /** How the functions verify the demo issuer's tokens, in words (`TVM_JWKS_URL=…`, `TVM_JWT_SECRET …`). */
+  readonly verifiedWith: string;
+  /**
+   * Why the functions cannot serve with these settings, one sentence each; empty when they can. A
+   * misconfigured sandbox still listens (`/health` answers 503 with the problems, the functions 500
+   * `InvalidConfiguration`); `npm start` refuses to run it.
+   */
+  readonly configurationProblems: readonly string[];
+  /** The credentials the functions receive as `context.credentials`: the STS emulator's function role, or the real ones. */
+  readonly functionCredentials: NonNullable<FcContext['credentials']>;
   /** The demo page: upload from a browser with ali-oss or a PostObject form (`${url}/demo/`). */
   readonly demoUrl: string;
   close(): Promise<void>;
 }
 
 const SANDBOX_BUCKET = 'oss-tvm-sandbox';
-const SANDBOX_AUDIENCE = 'oss-tvm-sandbox';
 
 /** Starts the sandbox and resolves once it listens. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -65,12 +78,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const realSts = Boolean(environment['ALIBABA_CLOUD_ACCESS_KEY_ID'] && environment['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] && !environment['TVM_STS_ENDPOINT']);
   const sts = realSts ? undefined : await StsEmulator.start({ host });
   const server = createServer();
-  await listen(server, host, options.port ?? 9000);
+  try {
+    await listen(server, host, options.port ?? 9000);
+  } catch (error) {
+    await sts?.close();
+    throw error;
+  }
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
-  const issuer = await createDemoIssuer(`${url}/issuer`, SANDBOX_AUDIENCE);
-  const settings = sandboxSettings(environment, url, sts);
+  const identity = await sandboxIdentity(environment, url);
+  const { issuer } = identity;
+  const settings = sandboxSettings(environment, identity.settings, sts);
+  const configured = checkConfiguration(settings);
+  const configurationProblems = [...identity.problems, ...configured.problems];
   const legacyV1 = options.legacyV1 ?? ['1', 'true'].includes(environment['SANDBOX_LEGACY_V1'] ?? '');
-  const oss = sts ? await startOss(sts, host, settings, legacyV1, url) : undefined;
+  const oss = sts ? await startOss(sts, host, settings, configured.config, legacyV1, url) : undefined;
   if (oss) settings['TVM_OSS_ENDPOINT'] = oss.url;
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
@@ -80,32 +101,51 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     'vend-token': createVendTokenHandler(settings, functionOptions),
     'sign-request': createSignRequestHandler(settings, functionOptions),
   };
-  const demoPage = sandboxDemoPage(settings);
+  const functionUrls = Object.fromEntries(Object.keys(handlers).map((name) => [name, `${url}/${name}`]));
+  const status = (): Record<string, unknown> => ({
+    status: configurationProblems.length === 0 ? 'ok' : 'misconfigured',
+    ...(configurationProblems.length === 0 ? {} : { problems: configurationProblems }),
+    functions: functionUrls,
+    sts: sts?.url ?? 'real STS',
+    ...(oss ? { oss: oss.url, bucket: settings['TVM_BUCKET'], bucketSignatures: legacyV1 ? 'V1 and V4' : 'V4 only' } : {}),
+    issuer: `${url}/issuer`,
+  });
+  // The sandbox's own pages, by exact path; the functions answer under their first path segment.
+  const routes: RouteTable = {
+    '/': getOnly((_request, response) => sendText(response, 200, routeIndex(url, Object.keys(handlers), routes))),
+    '/health': getOnly((_request, response) => sendJson(response, configurationProblems.length === 0 ? 200 : 503, status())),
+    ...issuerRoutes(issuer, url, '/issuer', identity.verifiedWith),
+    ...demoRoutes(configured.config),
+  };
   server.on('request', (request, response) => {
-    const path = new URL(request.url ?? '/', url).pathname;
-    const [, route = '', ...rest] = path.split('/');
-    const handler = handlers[route];
-    if (path.startsWith(DEMO_PATH)) {
-      demoPage(path.slice(DEMO_PATH.length), request, response).catch(() => response.destroy());
-    } else if (handler) {
+    const requestUrl = new URL(request.url ?? '/', url);
+    const [, first = '', ...rest] = requestUrl.pathname.split('/');
+    const handler = handlers[first];
+    if (handler) {
       invokeOverHttp(handler, request, response, `/${rest.join('/')}`, context).catch(() => response.destroy());
-    } else if (path === '/issuer/.well-known/jwks.json') {
-      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(issuer.jwks));
-    } else if (path === '/issuer/token') {
-      const subject = new URL(request.url ?? '/', url).searchParams.get('sub') ?? 'alice';
-      issuer.issue(subject).then((token) => response.writeHead(200, { 'Content-Type': 'text/plain' }).end(`${token}\n`), () => response.destroy());
-    } else {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not found. Routes: ${Object.keys(handlers).map((name) => `/${name}`).join(', ')}, /issuer/token?sub=<user>, ${DEMO_PATH}\n`);
+      return;
     }
+    const route = routes[requestUrl.pathname];
+    if (route === undefined) {
+      sendText(response, 404, `Not found.\n\n${routeIndex(url, Object.keys(handlers), routes)}`);
+      return;
+    }
+    Promise.resolve(route(request, response, requestUrl)).catch(() => {
+      if (response.headersSent) response.destroy();
+      else sendText(response, 500, 'The sandbox could not answer this request.');
+    });
   });
   return {
     url,
-    functionUrls: Object.fromEntries(Object.keys(handlers).map((name) => [name, `${url}/${name}`])),
+    functionUrls,
     issuer,
     ...(sts ? { sts } : {}),
     ...(oss ? { oss } : {}),
     legacyV1,
     settings,
+    verifiedWith: identity.verifiedWith,
+    configurationProblems,
+    functionCredentials,
     demoUrl: `${url}${DEMO_PATH}`,
     close: async () => {
       server.closeAllConnections();
@@ -116,14 +156,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
-function sandboxSettings(environment: Environment, url: string, sts: StsEmulator | undefined): Record<string, string> {
+/** The sandbox's TVM_* defaults (its bucket, its emulators, its identity provider), then the environment's own. */
+function sandboxSettings(environment: Environment, identitySettings: Readonly<Record<string, string>>, sts: StsEmulator | undefined): Record<string, string> {
   const settings: Record<string, string> = {
     TVM_BUCKET: SANDBOX_BUCKET,
     TVM_REGION: 'cn-hangzhou',
-    TVM_JWT_ISSUER: `${url}/issuer`,
-    TVM_JWT_AUDIENCE: SANDBOX_AUDIENCE,
-    TVM_JWKS_URL: `${url}/issuer/.well-known/jwks.json`,
     TVM_SCOPES: JSON.stringify(SANDBOX_SCOPES),
+    ...identitySettings,
     ...(sts ? { TVM_ROLE_ARN: sts.defaultRoleArn, TVM_STS_ENDPOINT: sts.url } : {}),
   };
   for (const [name, value] of Object.entries(environment)) {
@@ -132,19 +171,29 @@ function sandboxSettings(environment: Environment, url: string, sts: StsEmulator
   return settings;
 }
 
+/** The functions' configuration from these settings, or why they refuse it (each problem a sentence). */
+function checkConfiguration(settings: Readonly<Record<string, string>>): { config?: TvmConfig; problems: string[] } {
+  try {
+    return { config: loadConfig(settings), problems: [] };
+  } catch (error) {
+    if (!(error instanceof TvmError)) throw error;
+    const problems = error.message.replace(/^The function is misconfigured: /, '').replace(/\.$/, '');
+    return { problems: problems.split(/; (?=TVM_|exactly one of )/) };
+  }
+}
+
+/** The sandbox's routes, one per line, for its index and its 404 page. */
+function routeIndex(url: string, functions: readonly string[], routes: RouteTable): string {
+  return ['oss-tvm sandbox. Routes:', ...functions.map((name) => `  ${url}/${name}   the ${name} function`), ...Object.keys(routes).map((path) => `  ${url}${path}`)].join('\n');
+}
+
 /**
  * The sandbox OSS: its bucket (V4-only unless `legacyV1`, CORS open to the demo page), the STS emulator's credentials, and for the sandbox's app role the
  * permission policy `npm run ram-policies` prints for these scopes (so OSS enforces what RAM would).
  * Without a usable configuration it still starts, allowing nothing.
  */
-async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, legacyV1: boolean, pageOrigin: string): Promise<OssEmulator> {
-  let rolePolicy: object = { Version: '1', Statement: [] };
-  try {
-    const config = loadConfig(settings);
-    rolePolicy = appRolePermissionPolicy(config.scopes, config.bucket, config.jwt.identityClaim);
-  } catch {
-    // The functions report the configuration problem themselves, on every request.
-  }
+async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, config: TvmConfig | undefined, legacyV1: boolean, pageOrigin: string): Promise<OssEmulator> {
+  const rolePolicy: object = config ? appRolePermissionPolicy(config.scopes, config.bucket, config.jwt.identityClaim) : { Version: '1', Statement: [] };
   const bucket = settings['TVM_BUCKET'] ?? SANDBOX_BUCKET;
   return OssEmulator.start({
     host,
@@ -157,7 +206,7 @@ async function startOss(sts: StsEmulator, host: string, settings: Record<string,
   });
 }
 
-function realCredentials(environment: Environment): FcContext['credentials'] {
+function realCredentials(environment: Environment): NonNullable<FcContext['credentials']> {
   return {
     accessKeyId: environment['ALIBABA_CLOUD_ACCESS_KEY_ID'] ?? '',
     accessKeySecret: environment['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] ?? '',

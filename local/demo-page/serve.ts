@@ -1,16 +1,17 @@
 /**
- * Serves the demo page under a path of the sandbox (`/demo/`): the HTML, the page's script bundled
- * by esbuild from page.ts on first use, ali-oss's own browser build from node_modules, and the
- * `config.json` the page starts from. Nothing comes from a CDN.
+ * The demo page's routes in the sandbox (`/demo/`): the HTML, the page's script bundled by esbuild
+ * from page.ts on first use, ali-oss's own browser build from node_modules, and the `config.json`
+ * the page starts from. Nothing comes from a CDN. Also the sandbox scope and the bucket CORS rule
+ * the page needs.
  */
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { loadConfig } from '../../shared/config/load-config';
+import type { TvmConfig } from '../../shared/config/load-config';
 import type { UploadLimits } from '../../shared/policy/upload-limits';
 import type { CorsConfiguration } from '../oss-emulator';
+import { type Route, type RouteTable, getOnly, sendText } from '../routes';
 
 /** Where the sandbox serves the page. */
 export const DEMO_PATH = '/demo/';
@@ -38,20 +39,7 @@ export function sandboxCors(pageOrigin: string): CorsConfiguration {
   };
 }
 
-/** The page for a sandbox running with `settings`; it shows the default scope's upload limits. */
-export function sandboxDemoPage(settings: Readonly<Record<string, string>>): DemoPage {
-  let upload: UploadLimits | undefined;
-  try {
-    const config = loadConfig(settings);
-    upload = config.defaultScope === undefined ? undefined : config.scopes[config.defaultScope]?.upload;
-  } catch {
-    // The functions report a bad configuration on every request; the page shows their refusals.
-  }
-  // Paths on the page's own origin, whichever name the browser used for the sandbox.
-  return demoPage({ vendTokenUrl: '/vend-token', signRequestUrl: '/sign-request', tokenUrl: '/issuer/token', users: DEMO_USERS, ...(upload === undefined ? {} : { upload }) });
-}
-
-/** What the page needs to know. */
+/** What the page needs to know (`config.json`). */
 export interface DemoPageOptions {
   readonly vendTokenUrl: string;
   readonly signRequestUrl: string;
@@ -61,43 +49,44 @@ export interface DemoPageOptions {
   readonly upload?: UploadLimits;
 }
 
-/** Answers one request under the page's path; `path` is what follows it (`''`, `page.js`…). */
-export type DemoPage = (path: string, request: IncomingMessage, response: ServerResponse) => Promise<void>;
-
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
 
 /**
- * The demo page's request handler.
+ * The page's routes for a sandbox running with `config` (the default scope's upload limits are
+ * shown; none when the configuration is refused, whose refusals the page then shows).
  *
  * @example
  * ```ts
- * const page = demoPage({ vendTokenUrl, signRequestUrl, tokenUrl, users: ['alice', 'bob'] });
- * // in the server: if (path.startsWith('/demo/')) await page(path.slice('/demo/'.length), request, response);
+ * const routes: RouteTable = { ...otherRoutes, ...demoRoutes(config) };
  * ```
  */
-export function demoPage(options: DemoPageOptions): DemoPage {
+export function demoRoutes(config: TvmConfig | undefined): RouteTable {
+  const upload = config?.defaultScope === undefined ? undefined : config.scopes[config.defaultScope]?.upload;
+  // Paths on the page's own origin, whichever name the browser used for the sandbox.
+  const options: DemoPageOptions = { vendTokenUrl: '/vend-token', signRequestUrl: '/sign-request', tokenUrl: '/issuer/token', users: DEMO_USERS, ...(upload === undefined ? {} : { upload }) };
   let script: Promise<string> | undefined;
-  const files: Record<string, { type: string; body: () => Promise<string | Buffer> }> = {
-    '': { type: 'text/html; charset=utf-8', body: () => readFile(here('./index.html')) },
-    'index.html': { type: 'text/html; charset=utf-8', body: () => readFile(here('./index.html')) },
-    'page.js': { type: 'text/javascript; charset=utf-8', body: () => (script ??= bundlePage()) },
-    'aliyun-oss-sdk.min.js': { type: 'text/javascript; charset=utf-8', body: () => readFile(aliOssBrowserBuild()) },
-    'config.json': { type: 'application/json', body: async () => JSON.stringify(options) },
-  };
-  return async (path, request, response) => {
-    const file = Object.hasOwn(files, path) ? files[path] : undefined;
-    if (file === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found.\n');
-      return;
-    }
-    try {
-      const body = await file.body();
-      response.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
-      response.end(request.method === 'HEAD' ? undefined : body);
-    } catch {
-      script = undefined;
-      response.writeHead(500, { 'Content-Type': 'text/plain' }).end('The demo page could not be built.\n');
-    }
+  const file = (type: string, body: () => Promise<string | Buffer>): Route =>
+    getOnly(async (request, response) => {
+      let content: string | Buffer;
+      try {
+        content = await body();
+      } catch {
+        script = undefined;
+        sendText(response, 500, 'The demo page could not be built.');
+        return;
+      }
+      response.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(content) });
+      response.end(request.method === 'HEAD' ? undefined : content);
+    });
+  const html = file('text/html; charset=utf-8', () => readFile(here('./index.html')));
+  return {
+    [DEMO_PATH.slice(0, -1)]: getOnly((_request, response) => {
+      response.writeHead(301, { Location: DEMO_PATH }).end();
+    }),
+    [DEMO_PATH]: html,
+    [`${DEMO_PATH}page.js`]: file('text/javascript; charset=utf-8', () => (script ??= bundlePage())),
+    [`${DEMO_PATH}aliyun-oss-sdk.min.js`]: file('text/javascript; charset=utf-8', () => readFile(aliOssBrowserBuild())),
+    [`${DEMO_PATH}config.json`]: file('application/json', async () => JSON.stringify(options)),
   };
 }
 

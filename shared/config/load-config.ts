@@ -299,7 +299,7 @@ function readTtlWithinHalfDuration(settings: Settings, name: 'TVM_SIGN_MAX_URL_T
     const what = name === 'TVM_SIGN_MAX_URL_TTL_SECONDS' ? 'a presigned URL' : 'a PostObject policy';
     problems.push(
       `${name} is invalid: ${ttl} is more than half of TVM_DURATION_SECONDS (${durationSeconds}), so cached credentials could rarely cover ${what} and nearly every one would cost an AssumeRole call; ` +
-        `set ${name} to at most ${half}, or TVM_DURATION_SECONDS to at least ${2 * ttl}`,
+        `set ${name} to at most ${half}${2 * ttl <= 43200 ? `, or TVM_DURATION_SECONDS to at least ${2 * ttl}` : ` (${what} can last at most 21600 seconds, half of the longest duration)`}`,
     );
   }
   return ttl;

@@ -544,11 +544,15 @@ describe('loadConfig: sign-request settings', () => {
     ['3600', '3600', 1800, 7200],
     ['3600', '1801', 1800, 3602],
     ['900', '451', 450, 902],
-    ['43200', '43200', 21600, 86400],
   ])('refuses, naming both variables, TVM_DURATION_SECONDS=%s with TVM_SIGN_MAX_URL_TTL_SECONDS=%s (more than half)', (duration, ttl, half, twice) => {
     const { message } = refusal(testEnvironment({ TVM_DURATION_SECONDS: duration, TVM_SIGN_MAX_URL_TTL_SECONDS: ttl }));
     expect(message).toContain(`TVM_SIGN_MAX_URL_TTL_SECONDS is invalid: ${ttl} is more than half of TVM_DURATION_SECONDS (${duration})`);
     expect(message).toContain(`set TVM_SIGN_MAX_URL_TTL_SECONDS to at most ${half}, or TVM_DURATION_SECONDS to at least ${twice}`);
+  });
+
+  it('does not suggest a duration beyond the longest when the TTL is more than half of it', () => {
+    const { message } = refusal(testEnvironment({ TVM_DURATION_SECONDS: '43200', TVM_SIGN_MAX_URL_TTL_SECONDS: '43200' }));
+    expect(message).toContain('set TVM_SIGN_MAX_URL_TTL_SECONDS to at most 21600 (a presigned URL can last at most 21600 seconds, half of the longest duration)');
   });
 
   it('judges TVM_SIGN_MAX_URL_TTL_SECONDS on its own range when TVM_DURATION_SECONDS is itself refused', () => {

@@ -354,13 +354,6 @@ describe('npm run event', () => {
     expect(event.body).toMatch(/^PUT\n[^\n]*\nimage\/jpeg\n\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT\nx-oss-meta-owner:bob\n\/photos\/users\/bob\/photo\.jpg$/);
   });
 
-  it('prints its usage and exits 0 for --help', async () => {
-    const { code, stdout } = await run(['--help'], {});
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: .*npm run -s event <events\/file\.json>/);
-    expect(stdout).toMatch(/TVM_BUCKET/);
-  });
-
   it('exits with code 2 and says why when the token is missing or the file is not there', async () => {
     const missing = await run(['events/vend-token.get.json'], {});
     expect(missing).toMatchObject({ code: 2, stdout: '' });

@@ -183,11 +183,14 @@ export function requestUrl(endpoint: string, request: V4Request): string {
   return `${endpoint}${uriEncode(`/${request.bucket}/${request.key}`, true)}${query ? `?${query}` : ''}`;
 }
 
-/** Sends `request` to `endpoint` (path style) with `fetch`; OSS's answer as is. */
+/**
+ * Sends `request` to `endpoint` (path style) with `fetch`; OSS's answer as is. A text body goes as bytes:
+ * fetch would otherwise add a `Content-Type` that was not signed.
+ */
 export function send(endpoint: string, request: V4Request): Promise<Response> {
   return fetch(requestUrl(endpoint, request), {
     method: request.method,
     headers: request.headers ?? {},
-    ...(request.body === undefined ? {} : { body: request.body }),
+    ...(request.body === undefined ? {} : { body: Buffer.from(request.body) }),
   });
 }
