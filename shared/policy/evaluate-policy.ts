@@ -1,7 +1,8 @@
 /**
  * Evaluates a session policy the way RAM does for one action on one resource: an explicit Deny
- * wins, otherwise an Allow is needed. Conditions are not evaluated here: a conditional Allow
- * grants nothing and a conditional Deny denies, so a doubt always refuses.
+ * wins, otherwise an Allow is needed. Conditions are evaluated only for the `StringEquals` and
+ * `StringLike` operators over keys the caller supplies (such as `oss:Prefix` of a listing): any
+ * other condition makes an Allow grant nothing and a Deny deny, so a doubt always refuses.
  */
 import type { PolicyStatement, SessionPolicy } from './session-policy';
 
@@ -10,13 +11,31 @@ export type PolicyDecision = 'allow' | 'explicit-deny' | 'implicit-deny';
 
 /**
  * Decides whether `policy` allows `action` (such as `oss:PutObject`) on `resource` (such as
- * `acs:oss:*:*:photos/users/alice/a.jpg`).
+ * `acs:oss:*:*:photos/users/alice/a.jpg`), with the request's condition keys in `context` (such as
+ * `{"oss:Prefix": "users/alice/"}`).
  */
-export function evaluatePolicy(policy: SessionPolicy, action: string, resource: string): PolicyDecision {
+export function evaluatePolicy(policy: SessionPolicy, action: string, resource: string, context: Readonly<Record<string, string>> = {}): PolicyDecision {
   const applicable = policy.Statement.filter((statement) => covers(statement, action, resource));
-  if (applicable.some((statement) => statement.Effect === 'Deny')) return 'explicit-deny';
-  const allowed = applicable.some((statement) => statement.Effect === 'Allow' && statement.Condition === undefined);
+  if (applicable.some((statement) => statement.Effect === 'Deny' && conditionOf(statement, context) !== 'false')) return 'explicit-deny';
+  const allowed = applicable.some((statement) => statement.Effect === 'Allow' && conditionOf(statement, context) === 'true');
   return allowed ? 'allow' : 'implicit-deny';
+}
+
+/** Whether a statement's condition holds: `true`, `false`, or `unknown` (an operator or key not understood here). */
+function conditionOf(statement: PolicyStatement, context: Readonly<Record<string, string>>): 'true' | 'false' | 'unknown' {
+  let outcome: 'true' | 'false' | 'unknown' = 'true';
+  for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
+    for (const [key, patterns] of Object.entries(keys)) {
+      const value = Object.hasOwn(context, key) ? context[key] : undefined;
+      if ((operator !== 'StringEquals' && operator !== 'StringLike') || value === undefined) {
+        outcome = 'unknown';
+        continue;
+      }
+      const holds = patterns.some((pattern) => (operator === 'StringLike' ? wildcardMatch(pattern, value) : pattern === value));
+      if (!holds) return 'false';
+    }
+  }
+  return outcome;
 }
 
 function covers(statement: PolicyStatement, action: string, resource: string): boolean {

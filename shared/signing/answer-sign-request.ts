@@ -7,9 +7,10 @@ import type { Invocation } from '../http/function-handler';
 import type { VendingService } from '../vending/caller-credentials';
 import { postObjectResponse, signPostObject } from './post-object';
 import { signRemoteSignerV1, signRemoteSignerV4 } from './remote-signer';
+import { signCanonicalRequest } from './sign-canonical';
 import { signForCaller } from './sign-for-caller';
 import { type SignRequest, readSessionRequest, readSignRequest } from './sign-request';
-import { remoteSignatureResponse, sessionResponse, signingResponse } from './signing-response';
+import { canonicalSignatureResponse, remoteSignatureResponse, sessionResponse, signingResponse } from './signing-response';
 import { openSigningSession } from './signing-session';
 
 /**
@@ -28,6 +29,8 @@ export async function answerSignRequest(service: VendingService, invocation: Inv
       return remoteSignatureResponse(await signRemoteSignerV4(service, invocation, request));
     case 'remoteSignerV1':
       return remoteSignatureResponse(await signRemoteSignerV1(service, invocation, request));
+    case 'canonicalV4':
+      return canonicalSignatureResponse(await signCanonicalRequest(service, invocation, request));
     case 'postObject':
       return postObjectResponse(await signPostObject(service, invocation, request));
   }

@@ -64,8 +64,10 @@ export interface SignatureDialect {
   readonly tokenSubresource: string | undefined;
   /** Where a presigned URL carries its token, for messages. */
   readonly presignedTokenPlace: string;
-  /** Why a listing of the bucket is not signed. */
+  /** Why a listing of the bucket is not signed (V1), or is signed only with a prefix (V4). */
   readonly listingRefusal: string;
+  /** Whether the signature covers a listing's `prefix` parameter, so a listing can be authorized (V4). */
+  readonly signsListingPrefix: boolean;
 }
 
 /** Signature V1: `x-oss-date` in RFC 1123, a presigned URL's token in the `security-token` sub-resource. */
@@ -77,6 +79,7 @@ export const V1_DIALECT: SignatureDialect = {
   tokenSubresource: 'security-token',
   presignedTokenPlace: 'the security-token sub-resource',
   listingRefusal: 'Listing is not signed: a V1 signature does not cover the listing prefix, so it would list the whole bucket. List with vend-token credentials instead.',
+  signsListingPrefix: false,
 };
 
 /**
@@ -92,6 +95,7 @@ export const V4_DIALECT: SignatureDialect = {
   tokenSubresource: undefined,
   presignedTokenPlace: 'the x-oss-security-token query parameter',
   listingRefusal: 'Listing is signed only with a prefix parameter under your own prefix; otherwise it would list the whole bucket.',
+  signsListingPrefix: true,
 };
 
 /**
@@ -119,6 +123,7 @@ export function authorizeStringToSign(content: SignableRequest, rules: SigningRu
 export function authorizeRequest(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): SignableOperation {
   checkDate(request, rules, dialect);
   checkHeaders(request, rules, dialect);
+  if (dialect.signsListingPrefix && request.verb === 'GET' && request.bucket === rules.bucket && request.key === '') return authorizeListing(request, rules, dialect);
   checkResource(request, rules, dialect);
   const { operation, action } = operationOf(request, dialect);
   const resource = `acs:oss:*:*:${request.bucket}/${request.key}`;
@@ -215,6 +220,46 @@ function checkResource(request: Pick<SignableRequest, 'verb' | 'bucket' | 'key' 
 }
 
 type Operation = { operation: string; action: string };
+
+/** Parameters a listing may sign, and what their values may be. */
+const LISTING_PARAMETERS: Readonly<Record<string, RegExp>> = {
+  prefix: /^/,
+  delimiter: /^/,
+  'max-keys': /^([1-9][0-9]{0,2}|1000)$/,
+  'encoding-type': /^url$/,
+  marker: /^/,
+  'list-type': /^2$/,
+  'continuation-token': /^/,
+  'start-after': /^/,
+  'fetch-owner': /^(true|false)$/,
+};
+const ONLY_V1_LISTING = ['marker'];
+const ONLY_V2_LISTING = ['list-type', 'continuation-token', 'start-after', 'fetch-owner'];
+
+/**
+ * A GET of the bucket whose signature covers its query (V4): ListObjects, or ListObjectsV2 with
+ * `list-type=2`, with a `prefix` under the caller's own, allowed when the caller's policy allows
+ * `oss:ListObjects` on the bucket for that `oss:Prefix`. OSS lists only keys that start with the
+ * prefix, so nothing outside it is listed.
+ */
+function authorizeListing(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): SignableOperation {
+  const value = (name: string): string | undefined => request.subresources.find(([candidate]) => candidate === name)?.[1];
+  const v2 = value('list-type') === '2';
+  const misfit = request.subresources.find(([name, given]) => {
+    const pattern = Object.hasOwn(LISTING_PARAMETERS, name) ? LISTING_PARAMETERS[name] : undefined;
+    return pattern === undefined || given === undefined || !pattern.test(given) || (v2 ? ONLY_V1_LISTING : ONLY_V2_LISTING).includes(name);
+  });
+  if (misfit !== undefined) throw refused('SubResourceNotAllowed', `A listing is signed only with ${Object.keys(LISTING_PARAMETERS).join(', ')} and their usual values; ${misfit[0]} is not one of them here.`);
+  const prefix = value('prefix');
+  if (prefix === undefined) throw refused('ListingNotSignable', dialect.listingRefusal);
+  if (!prefix.startsWith(rules.prefix)) throw refused('KeyNotAllowed', `Only listings under ${rules.prefix} are signed for you.`);
+  const operation = v2 ? 'ListObjectsV2' : 'ListObjects';
+  const resource = `acs:oss:*:*:${request.bucket}`;
+  if (evaluatePolicy(rules.policy, 'oss:ListObjects', resource, { 'oss:Prefix': prefix }) !== 'allow') {
+    throw refused('OperationNotAllowed', `Your access does not allow ${operation} with this prefix.`);
+  }
+  return { operation, action: 'oss:ListObjects', resource };
+}
 
 const RESPONSE_OVERRIDES = [
   'response-cache-control',

@@ -1,7 +1,7 @@
 /**
  * Reading a sign-request request. `GET /` opens a signing session; `POST /` asks for a signature,
- * as one of the shapes of {@link SignRequest}: a V1 string-to-sign as text or JSON, or a
- * new-generation SDK's RemoteSignerV4 or RemoteSignerV1 map.
+ * as one of the shapes of {@link SignRequest}: a V1 string-to-sign as text or JSON, a
+ * new-generation SDK's RemoteSignerV4 or RemoteSignerV1 map, or a V4 canonical request.
  */
 import { TvmError } from '../errors';
 import type { HttpRequest } from '../http/fc-event';
@@ -52,6 +52,8 @@ export type SignRequest =
   | { readonly mode: 'remoteSignerV4'; readonly info: RemoteSignerV4Info; readonly scope?: string }
   /** A RemoteSignerV1 map: a V1 string to sign, signed by the V1 rules. */
   | { readonly mode: 'remoteSignerV1'; readonly info: RemoteSignerV1Info; readonly scope?: string }
+  /** `{"version":"v4","canonicalRequest"}`: the V4 canonical request itself, authorized like a V1 content. */
+  | { readonly mode: 'canonicalV4'; readonly canonicalRequest: string; readonly scope?: string }
   /** A PostObject form: `{"version", "postObject": {"key" | "keyPrefix", "contentType", "contentLength"}}`. */
   | PostObjectRequest;
 
@@ -117,6 +119,11 @@ function jsonRequest(text: string, fromQuery: string | undefined): SignRequest {
 function versionedRequest(fields: Record<string, unknown>, fromQuery: string | undefined): SignRequest {
   if (Object.hasOwn(fields, 'postObject')) return { ...readPostObjectRequest(fields), ...chosenScope(fields['scope'], fromQuery) };
   const { version } = fields;
+  if (version === 'v4' && Object.hasOwn(fields, 'canonicalRequest')) {
+    onlyFields(fields, ['version', 'canonicalRequest'], 'A canonical-request body may hold only "version", "canonicalRequest" and "scope".');
+    if (typeof fields['canonicalRequest'] !== 'string') throw malformed('The body needs "canonicalRequest" as a string.');
+    return { mode: 'canonicalV4', canonicalRequest: fields['canonicalRequest'], ...chosenScope(fields['scope'], fromQuery) };
+  }
   if (version === 'v4') {
     const info = mapFields(fields, V4_MAP_FIELDS, [], 'RemoteSignerV4');
     return { mode: 'remoteSignerV4', info: info as unknown as RemoteSignerV4Info, ...chosenScope(fields['scope'], fromQuery) };
@@ -125,7 +132,7 @@ function versionedRequest(fields: Record<string, unknown>, fromQuery: string | u
     const info = mapFields(fields, V1_MAP_FIELDS, ['date'], 'RemoteSignerV1');
     return { mode: 'remoteSignerV1', info: info as unknown as RemoteSignerV1Info, ...chosenScope(fields['scope'], fromQuery) };
   }
-  throw malformed('The "version" must be "v4" (a RemoteSignerV4 map) or "v1" (a RemoteSignerV1 map).');
+  throw malformed('The "version" must be "v4" (a RemoteSignerV4 map or {"version":"v4","canonicalRequest":"..."}) or "v1" (a RemoteSignerV1 map).');
 }
 
 /** The SDK map's fields, all strings, and nothing else but `optional` ones and `scope`. */

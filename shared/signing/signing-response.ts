@@ -2,6 +2,7 @@
 import { type HttpResponse, jsonResponse } from '../http/fc-event';
 import { isoSeconds } from '../time';
 import type { RemoteSignature } from './remote-signer';
+import type { SignedCanonicalRequest } from './sign-canonical';
 import type { SignedContent, V1ContentRequest } from './sign-for-caller';
 import type { SigningSession } from './signing-session';
 
@@ -63,6 +64,18 @@ export function remoteSignatureResponse(signed: RemoteSignature): HttpResponse {
   return jsonResponse(200, {
     StatusCode: 200,
     signature: signed.signature,
+    ...(signed.securityToken === undefined ? {} : { SecurityToken: signed.securityToken }),
+    ...(signed.expiration === undefined ? {} : { Expiration: isoSeconds(signed.expiration) }),
+  });
+}
+
+/** A signed canonical request: `{"StatusCode":200,"signature","Authorization","StringToSign","SecurityToken","Expiration"}`. */
+export function canonicalSignatureResponse(signed: SignedCanonicalRequest): HttpResponse {
+  return jsonResponse(200, {
+    StatusCode: 200,
+    signature: signed.signature,
+    Authorization: signed.authorization,
+    StringToSign: signed.stringToSign,
     ...(signed.securityToken === undefined ? {} : { SecurityToken: signed.securityToken }),
     ...(signed.expiration === undefined ? {} : { Expiration: isoSeconds(signed.expiration) }),
   });

@@ -4,7 +4,7 @@
  * the order the product checks them in is not the contract.
  */
 import type { ErrorCode } from '../../shared/errors';
-import { BUCKET, type ScopeName, SKEW_SECONDS, prefixOf } from './world';
+import { BUCKET, type ScopeName, SKEW_SECONDS, URL_TTL_SECONDS, prefixOf } from './world';
 
 const REGION = 'cn-hangzhou';
 const MAP_FIELDS = ['version', 'method', 'bucket', 'key', 'stringToSign', 'region', 'product', 'date', 'accessKeyId'];
@@ -64,4 +64,71 @@ export function hashOnlyVerdict(body: Record<string, unknown>, caller: V4Caller,
   if (codes.size > 0) return { codes: [...codes] };
   if (map['accessKeyId'] !== caller.accessKeyId) return { codes: ['SecurityTokenMismatch'] };
   return { date: scopeParts[0] as string, stringToSign: map['stringToSign'] as string };
+}
+
+/** A canonical request as the test built it with ali-oss, before any change to its text. */
+export interface BuiltCanonical {
+  readonly verb: string;
+  readonly bucket: string;
+  readonly key: string;
+  /** Query parameters besides a presigned URL's own. */
+  readonly query: Readonly<Record<string, string | null>>;
+  /** Signed headers besides x-oss-date, x-oss-content-sha256 and x-oss-security-token. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Header x-oss-date (or, presigned, its query x-oss-date) minus server time, in ms. */
+  readonly offsetMs: number;
+  /** The token it carries: the caller's current one, another, or none. */
+  readonly token: 'current' | 'other' | 'none';
+  readonly presigned?: { readonly expiresSeconds: number; readonly region: string; readonly staleAccessKeyId: boolean };
+  /** A change to the text that leaves it no canonical request (undefined: none). */
+  readonly broken?: string;
+}
+
+const LISTING = ['prefix', 'delimiter', 'max-keys', 'list-type'];
+
+/**
+ * README, "Canonical-request V4 signing": every problem a built request has, or (none) that it is
+ * signed. Decided from what the test built, never by parsing the text.
+ */
+export function canonicalVerdict(built: BuiltCanonical, caller: { readonly identity: string; readonly scope: ScopeName }, now: number, rules: { readonly harmlessHeaders: readonly string[]; readonly grants: Readonly<Record<string, readonly string[]>>; readonly actions: readonly string[]; readonly operationOf: (verb: string, subresources: readonly (readonly [string, string | undefined])[]) => string | undefined }): { readonly codes: ErrorCode[] } | 'sign' {
+  const verbCodes: ErrorCode[] = VERBS.includes(built.verb) ? [] : ['VerbNotAllowed'];
+  // README: the decoded key and query hold no control character (C0, C1, U+2028, U+2029).
+  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+  const uncontrolled = !control.test(built.key) && Object.entries(built.query).every(([name, value]) => !control.test(name) && !control.test(value ?? ''));
+  if (built.broken !== undefined || !uncontrolled) return { codes: ['MalformedStringToSign', ...verbCodes] };
+  const codes = new Set<ErrorCode>(verbCodes);
+  const presigned = built.presigned;
+  if (presigned !== undefined && presigned.region !== REGION) codes.add('RegionNotAllowed');
+
+  // Dates: the request time within the skew; a presigned URL signed within the skew, expiring in (now, now + TTL].
+  if (Math.abs(built.offsetMs) > SKEW_SECONDS * 1000) codes.add('DateOutOfRange');
+  if (presigned !== undefined) {
+    const expires = now + built.offsetMs + presigned.expiresSeconds * 1000;
+    if (expires <= now || expires > now + URL_TTL_SECONDS * 1000) codes.add('DateOutOfRange');
+  }
+
+  for (const name of Object.keys(built.headers)) {
+    if (name === 'content-type' || name === 'content-md5' || name === 'host') continue;
+    if (!name.startsWith('x-oss-meta-') && !rules.harmlessHeaders.includes(name)) codes.add('HeaderNotAllowed');
+  }
+
+  const prefix = prefixOf(caller.scope, caller.identity);
+  const subresources = Object.entries(built.query).map(([name, value]) => [name, value ?? undefined] as const);
+  if (built.bucket === '') codes.add('ResourceNotAllowed');
+  else if (built.bucket !== BUCKET) codes.add('BucketNotAllowed');
+  else if (built.key === '') {
+    if (built.verb !== 'GET') codes.add(built.verb === 'HEAD' && subresources.length === 0 ? 'ListingNotSignable' : 'ResourceNotAllowed');
+    else if (subresources.some(([name, value]) => !LISTING.includes(name) || value === undefined || (name === 'list-type' && value !== '2') || (name === 'max-keys' && !/^([1-9][0-9]{0,2}|1000)$/.test(value)))) codes.add('SubResourceNotAllowed');
+    else if (built.query['prefix'] === undefined) codes.add('ListingNotSignable');
+    else if (!String(built.query['prefix']).startsWith(prefix)) codes.add('KeyNotAllowed');
+    else if (!rules.actions.includes('list')) codes.add('OperationNotAllowed');
+  } else {
+    if (built.key.split('/').some((segment) => segment === '.' || segment === '..') || !built.key.startsWith(prefix)) codes.add('KeyNotAllowed');
+    const action = VERBS.includes(built.verb) ? rules.operationOf(built.verb, subresources) : undefined;
+    if (VERBS.includes(built.verb) && action === undefined) codes.add('SubResourceNotAllowed');
+    if (action !== undefined && !rules.actions.some((granted) => rules.grants[granted]?.includes(action))) codes.add('OperationNotAllowed');
+  }
+  if (codes.size > 0) return { codes: [...codes] };
+  if (built.token !== 'current' || presigned?.staleAccessKeyId === true) return { codes: ['SecurityTokenMismatch'] };
+  return 'sign';
 }

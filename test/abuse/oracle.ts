@@ -276,9 +276,9 @@ export interface Caller {
 }
 
 const VERBS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
-const HARMLESS_HEADERS = ['x-oss-date', 'x-oss-security-token', 'x-oss-traffic-limit', 'x-oss-range-behavior', ...EXTRA_HEADERS];
+export const HARMLESS_HEADERS = ['x-oss-date', 'x-oss-security-token', 'x-oss-traffic-limit', 'x-oss-range-behavior', ...EXTRA_HEADERS];
 const RESPONSE_OVERRIDES = ['response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language', 'response-content-type', 'response-expires'];
-const GRANTS: Readonly<Record<string, readonly string[]>> = {
+export const GRANTS: Readonly<Record<string, readonly string[]>> = {
   read: ['oss:GetObject'],
   write: ['oss:PutObject', 'oss:AbortMultipartUpload', 'oss:ListParts'],
   delete: ['oss:DeleteObject'],
@@ -295,7 +295,7 @@ function httpDate(text: string): number | undefined {
 type Subresource = readonly [name: string, value: string | undefined];
 
 /** The OSS operation a verb and its (non-token) sub-resources name, with its RAM action, or undefined. */
-function operationOf(verb: string, subresources: readonly Subresource[]): string | undefined {
+export function operationOf(verb: string, subresources: readonly Subresource[]): string | undefined {
   const names = subresources.map(([name]) => name).join('&');
   const value = (name: string) => subresources.find(([candidate]) => candidate === name)?.[1];
   const bare = (...names: string[]) => names.every((name) => value(name) === undefined);

@@ -20,6 +20,7 @@ import { functionEnvironment } from '../helpers/function-environment';
 
 /** ali-oss 6.23's V4 functions: how the SDKs build a V4 request, and the signature oracle. */
 interface AliOssV4 {
+  authorizationV4(accessKeyId: string, accessKeySecret: string, region: string, method: string, request: { headers: Record<string, string>; queries?: Record<string, string | null> }, bucketName?: string, objectName?: string, additionalHeaders?: string[]): string;
   getCanonicalRequest(method: string, request: { headers: Record<string, string>; queries?: Record<string, string | null> }, bucketName?: string, objectName?: string, additionalHeaders?: string[]): string;
   getStringToSign(region: string, date: string, canonicalRequest: string, product?: string): string;
   getSignatureV4(accessKeySecret: string, date: string, region: string, stringToSign: string, product?: string): string;
@@ -34,7 +35,7 @@ let functionCredentials: Required<Credentials>;
 const logLines: string[] = [];
 const secretsSeen = new Set<string>();
 
-const SCOPES = JSON.stringify({ user: { prefix: 'users/${sub}/', actions: ['read', 'write'] }, shared: { prefix: 'shared/', actions: ['read'] } });
+const SCOPES = JSON.stringify({ user: { prefix: 'users/${sub}/', actions: ['read', 'write'] }, shared: { prefix: 'shared/', actions: ['read'] }, albums: { prefix: 'albums/${sub}/', actions: ['read', 'list'] } });
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 function handlerFor(overrides: Record<string, string> = {}, now?: () => number): FcHttpHandler {
@@ -356,6 +357,162 @@ describe('sign-request for V4 clients', () => {
       const response = await call(handler, 'nora', { body: { ...v1Map(accessKeyId, content, 'users/nora/a.jpg'), ...change } });
 
       expect([response.statusCode, jsonBody(response)['ErrorCode']]).toEqual([400, 'MalformedRequest']);
+    });
+  });
+
+  describe('canonical-request V4 signing', () => {
+    interface CanonicalBuild {
+      readonly method?: string;
+      readonly key: string;
+      readonly headers?: Record<string, string>;
+      readonly queries?: Record<string, string | null>;
+      readonly additionalHeaders?: string[];
+      readonly time?: number;
+      readonly securityToken?: string | null;
+    }
+
+    /** A header-signed request as ali-oss (authorizationV4: true) builds it, with the session's token. */
+    function headerRequest(build: CanonicalBuild): { headers: Record<string, string>; queries: Record<string, string | null>; canonicalRequest: string; timestamp: string } {
+      const timestamp = v4Time(build.time ?? Date.now());
+      const token: Record<string, string> = build.securityToken === null ? {} : { 'x-oss-security-token': build.securityToken ?? '' };
+      const headers: Record<string, string> = { ...build.headers, 'x-oss-date': timestamp, 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD', ...token };
+      const queries = build.queries ?? {};
+      return { headers, queries, timestamp, canonicalRequest: aliOss.getCanonicalRequest(build.method ?? 'PUT', { headers, queries }, 'photos', build.key, build.additionalHeaders) };
+    }
+
+    /** A presigned GET as ali-oss's signatureUrlV4 builds it: the credential, date, expiry and token in the query. */
+    function presignedRequest(key: string, accessKeyId: string, securityToken: string, options: { expires?: number; region?: string; time?: number; queries?: Record<string, string> } = {}): { canonicalRequest: string; timestamp: string } {
+      const timestamp = v4Time(options.time ?? Date.now());
+      const queries = { ...options.queries, 'x-oss-credential': `${accessKeyId}/${timestamp.slice(0, 8)}/${options.region ?? 'cn-hangzhou'}/oss/aliyun_v4_request`, 'x-oss-date': timestamp, 'x-oss-expires': String(options.expires ?? 600), 'x-oss-signature-version': 'OSS4-HMAC-SHA256', 'x-oss-security-token': securityToken };
+      return { timestamp, canonicalRequest: aliOss.getCanonicalRequest('GET', { headers: {}, queries }, 'photos', key) };
+    }
+
+    it('signs a PutObject\'s canonical request with the caller\'s scoped credentials: the Authorization ali-oss writes with the issued secret', async () => {
+      // Prepare
+      const handler = handlerFor();
+      const { accessKeyId, securityToken } = await session(handler, 'pia');
+      const request = headerRequest({ key: 'users/pia/照片 1+2.jpg', headers: { 'Content-Type': 'image/jpeg', 'x-oss-meta-owner': 'pia' }, securityToken });
+
+      // Act
+      const response = await call(handler, 'pia', { body: { version: 'v4', canonicalRequest: request.canonicalRequest } });
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const body = jsonBody(response);
+      const record = sts.findIssued(accessKeyId);
+      const secret = record?.issued.accessKeySecret ?? '';
+      const stringToSign = aliOss.getStringToSign('cn-hangzhou', request.timestamp, request.canonicalRequest);
+      expect(body).toEqual({
+        StatusCode: 200,
+        signature: aliOss.getSignatureV4(secret, request.timestamp.slice(0, 8), 'cn-hangzhou', stringToSign),
+        Authorization: aliOss.authorizationV4(accessKeyId, secret, 'cn-hangzhou', 'PUT', { headers: request.headers, queries: {} }, 'photos', 'users/pia/照片 1+2.jpg'),
+        StringToSign: stringToSign,
+        SecurityToken: securityToken,
+        Expiration: record?.issued.expiration,
+      });
+    });
+
+    it('names the additional headers in the Authorization value, as ali-oss does', async () => {
+      const handler = handlerFor();
+      const { accessKeyId, securityToken } = await session(handler, 'quin');
+      const request = headerRequest({ method: 'GET', key: 'users/quin/a.jpg', headers: { host: 'photos.oss-cn-hangzhou.aliyuncs.com', range: 'bytes=0-99' }, additionalHeaders: ['host', 'range'], securityToken });
+
+      const body = jsonBody(await call(handler, 'quin', { body: { version: 'v4', canonicalRequest: request.canonicalRequest } }));
+
+      const secret = sts.findIssued(accessKeyId)?.issued.accessKeySecret ?? '';
+      expect(body['Authorization']).toBe(aliOss.authorizationV4(accessKeyId, secret, 'cn-hangzhou', 'GET', { headers: request.headers, queries: {} }, 'photos', 'users/quin/a.jpg', ['host', 'range']));
+      expect(body['Authorization']).toContain(',AdditionalHeaders=host;range,');
+    });
+
+    it('signs a presigned GET whose credential and token are the session\'s, within the TTL', async () => {
+      const handler = handlerFor();
+      const { accessKeyId, securityToken } = await session(handler, 'rita');
+      const url = presignedRequest('users/rita/a.jpg', accessKeyId, securityToken, { queries: { 'response-content-disposition': 'attachment; filename="a.jpg"' } });
+
+      const body = jsonBody(await call(handler, 'rita', { body: { version: 'v4', canonicalRequest: url.canonicalRequest } }));
+
+      const secret = sts.findIssued(accessKeyId)?.issued.accessKeySecret ?? '';
+      expect(body['signature']).toBe(aliOss.getSignatureV4(secret, url.timestamp.slice(0, 8), 'cn-hangzhou', aliOss.getStringToSign('cn-hangzhou', url.timestamp, url.canonicalRequest)));
+    });
+
+    it('signs a listing of the caller\'s own prefix when its scope grants list, and nothing wider', async () => {
+      const handler = handlerFor();
+      const { securityToken } = await session(handler, 'sam', { scope: 'albums' });
+      const list = (prefix: string) => headerRequest({ method: 'GET', key: '', queries: { 'list-type': '2', prefix, delimiter: '/' }, securityToken }).canonicalRequest;
+
+      const own = await call(handler, 'sam', { body: { version: 'v4', canonicalRequest: list('albums/sam/2024/'), scope: 'albums' } });
+      const wider = await call(handler, 'sam', { body: { version: 'v4', canonicalRequest: list('albums/'), scope: 'albums' } });
+      const noList = await call(handler, 'sam', { body: { version: 'v4', canonicalRequest: headerRequest({ method: 'GET', key: '', queries: { prefix: 'users/sam/' }, securityToken: (await session(handler, 'sam')).securityToken }).canonicalRequest } });
+
+      expect(own.statusCode).toBe(200);
+      expect([wider.statusCode, jsonBody(wider)['ErrorCode']]).toEqual([403, 'KeyNotAllowed']);
+      expect([noList.statusCode, jsonBody(noList)['ErrorCode']]).toEqual([403, 'OperationNotAllowed']);
+    });
+
+    it('signs in function mode with the function role\'s credentials, by the same rules, without STS', async () => {
+      const handler = handlerFor({ TVM_SIGNING_CREDENTIALS: 'function' });
+      const before = sts.assumeRoleCalls;
+      const own = headerRequest({ key: 'users/tess/a.jpg', securityToken: functionCredentials.securityToken });
+      const other = headerRequest({ key: 'users/bob/a.jpg', securityToken: functionCredentials.securityToken });
+
+      const signed = await call(handler, 'tess', { body: { version: 'v4', canonicalRequest: own.canonicalRequest } });
+      const refused = await call(handler, 'tess', { body: { version: 'v4', canonicalRequest: other.canonicalRequest } });
+
+      expect(jsonBody(signed)).toEqual({
+        StatusCode: 200,
+        signature: expect.stringMatching(/^[0-9a-f]{64}$/),
+        Authorization: aliOss.authorizationV4(functionCredentials.accessKeyId, functionCredentials.accessKeySecret, 'cn-hangzhou', 'PUT', { headers: own.headers, queries: {} }, 'photos', 'users/tess/a.jpg'),
+        StringToSign: aliOss.getStringToSign('cn-hangzhou', own.timestamp, own.canonicalRequest),
+        SecurityToken: functionCredentials.securityToken,
+      });
+      expect([refused.statusCode, jsonBody(refused)['ErrorCode']]).toEqual([403, 'KeyNotAllowed']);
+      expect(sts.assumeRoleCalls).toBe(before);
+    });
+
+    describe('refusals, each with its code and no signature', () => {
+      type Make = (session: { accessKeyId: string; securityToken: string }) => string;
+      const tooLongTtl = 3601;
+      const cases: [string, Make, number, string][] = [
+        ['another user\'s key', ({ securityToken }) => headerRequest({ key: 'users/bob/a.jpg', securityToken }).canonicalRequest, 403, 'KeyNotAllowed'],
+        ['a ".." segment', ({ securityToken }) => headerRequest({ key: 'users/uma/../bob/a.jpg', securityToken }).canonicalRequest, 403, 'KeyNotAllowed'],
+        ['another bucket', ({ securityToken }) => headerRequest({ key: 'users/uma/a.jpg', securityToken }).canonicalRequest.replace('/photos/', '/other/'), 403, 'BucketNotAllowed'],
+        ['a listing without prefix', ({ securityToken }) => headerRequest({ method: 'GET', key: '', securityToken }).canonicalRequest, 403, 'ListingNotSignable'],
+        ['an upload callback', ({ securityToken }) => headerRequest({ key: 'users/uma/a.jpg', headers: { 'x-oss-callback': 'eyJ1cmwiOiJodHRwOi8vZXZpbCJ9' }, securityToken }).canonicalRequest, 403, 'HeaderNotAllowed'],
+        ['an ACL change', ({ securityToken }) => headerRequest({ key: 'users/uma/a.jpg', queries: { acl: null }, securityToken }).canonicalRequest, 403, 'SubResourceNotAllowed'],
+        ['image processing', ({ securityToken }) => headerRequest({ method: 'GET', key: 'users/uma/a.jpg', queries: { 'x-oss-process': 'image/resize,w_1' }, securityToken }).canonicalRequest, 403, 'SubResourceNotAllowed'],
+        ['a copy from another object', ({ securityToken }) => headerRequest({ key: 'users/uma/a.jpg', headers: { 'x-oss-copy-source': '/photos/users/bob/a.jpg' }, securityToken }).canonicalRequest, 403, 'HeaderNotAllowed'],
+        ['an x-oss-date ten minutes old', ({ securityToken }) => headerRequest({ key: 'users/uma/a.jpg', time: Date.now() - 600_000, securityToken }).canonicalRequest, 403, 'DateOutOfRange'],
+        ['a presigned URL valid longer than the TTL', ({ accessKeyId, securityToken }) => presignedRequest('users/uma/a.jpg', accessKeyId, securityToken, { expires: tooLongTtl }).canonicalRequest, 403, 'DateOutOfRange'],
+        ['a presigned URL for another region', ({ accessKeyId, securityToken }) => presignedRequest('users/uma/a.jpg', accessKeyId, securityToken, { region: 'cn-beijing' }).canonicalRequest, 403, 'RegionNotAllowed'],
+        ['a malformed canonical request', ({ securityToken }) => headerRequest({ key: 'users/uma/a.jpg', securityToken }).canonicalRequest.replace('/users/uma/a.jpg', '/users/uma/a b.jpg'), 400, 'MalformedStringToSign'],
+        ['a method not signed', ({ securityToken }) => `PATCH${headerRequest({ key: 'users/uma/a.jpg', securityToken }).canonicalRequest.slice(3)}`, 403, 'VerbNotAllowed'],
+      ];
+      it.each(cases)('refuses %s', async (_case, make, status, code) => {
+        // Prepare
+        const handler = handlerFor();
+        const current = await session(handler, 'uma');
+
+        // Act
+        const response = await call(handler, 'uma', { body: { version: 'v4', canonicalRequest: make(current) } });
+
+        // Assess
+        expect(response.statusCode).toBe(status);
+        expect(jsonBody(response)).toEqual({ StatusCode: status, ErrorCode: code, ErrorMessage: expect.any(String), RequestId: 'req-uma', ...(code === 'DateOutOfRange' ? { ServerTime: expect.stringMatching(ISO) } : {}) });
+      });
+
+      it.each<[string, Make]>([
+        ['no security token', () => headerRequest({ key: 'users/vic/a.jpg', securityToken: null }).canonicalRequest],
+        ['another security token', () => headerRequest({ key: 'users/vic/a.jpg', securityToken: 'CAIS-an-old-token' }).canonicalRequest],
+        ['a presigned URL for another AccessKeyId', ({ securityToken }) => presignedRequest('users/vic/a.jpg', 'STS.renewed-since', securityToken).canonicalRequest],
+      ])('answers 409 SecurityTokenMismatch with the current AccessKeyId and token for %s', async (_case, make) => {
+        const handler = handlerFor();
+        const current = await session(handler, 'vic');
+
+        const response = await call(handler, 'vic', { body: { version: 'v4', canonicalRequest: make(current) } });
+
+        expect(response.statusCode).toBe(409);
+        expect(jsonBody(response)).toEqual({ StatusCode: 409, ErrorCode: 'SecurityTokenMismatch', ErrorMessage: expect.any(String), RequestId: 'req-vic', AccessKeyId: current.accessKeyId, SecurityToken: current.securityToken });
+      });
     });
   });
 

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { type SigningRules, authorizeStringToSign } from '../../shared/signing/authorize-signing';
+import { type SigningRules, V4_DIALECT, authorizeRequest, authorizeStringToSign } from '../../shared/signing/authorize-signing';
+import type { SignableRequest } from '../../shared/signing/signable-request';
 import { parseStringToSign } from '../../shared/signing/string-to-sign';
 import { type SessionPolicy, buildSessionPolicy } from '../../shared/policy/session-policy';
 import type { ScopeAction } from '../../shared/policy/scopes';
@@ -278,6 +279,76 @@ describe('authorizeStringToSign', () => {
       expectRefused(text, 'HeaderNotAllowed', /x-oss-forbid-overwrite/);
       expect(authorize(text, configured).operation).toBe('PutObject');
       expectRefused(signed('PUT', '/photos/users/alice/a.jpg', 'x-oss-storage-class:Archive'), 'HeaderNotAllowed', /x-oss-storage-class/, configured);
+    });
+  });
+});
+
+describe('authorizeRequest in the V4 dialect', () => {
+  /** A V4 request as the canonical-request parser describes it: dated by its x-oss-date, now. */
+  const v4 = (overrides: Partial<SignableRequest> = {}): SignableRequest => ({
+    verb: 'GET',
+    contentMd5: '',
+    contentType: '',
+    date: { kind: 'date', time: NOW },
+    headers: [['x-oss-content-sha256', 'UNSIGNED-PAYLOAD'], ['x-oss-date', '20241127T064030Z']],
+    bucket: 'photos',
+    key: 'users/alice/a.jpg',
+    subresources: [],
+    ...overrides,
+  });
+  const listRules = (actions: readonly ScopeAction[] = ['read', 'list']) => rules({ policy: policyFor(actions) });
+  const v4Refusal = (request: SignableRequest, given: SigningRules = rules()) => refusal(() => authorizeRequest(request, given, V4_DIALECT));
+
+  it('applies the same operation table as V1', () => {
+    expect(authorizeRequest(v4({ verb: 'PUT', subresources: [['partNumber', '3'], ['uploadId', 'abc']] }), rules(), V4_DIALECT)).toMatchObject({ operation: 'UploadPart', action: 'oss:PutObject' });
+    expect(v4Refusal(v4({ subresources: [['x-oss-process', 'image/resize,w_100']] })).code).toBe('SubResourceNotAllowed');
+    expect(v4Refusal(v4({ verb: 'DELETE' }), rules({ policy: policyFor(['read']) })).code).toBe('OperationNotAllowed');
+  });
+
+  it('reads x-oss-date as yyyyMMddTHHmmssZ and accepts x-oss-content-sha256, which V1 refuses', () => {
+    expect(v4Refusal(v4({ headers: [['x-oss-date', 'Wed, 27 Nov 2024 06:40:30 GMT']] })).code).toBe('DateOutOfRange');
+    expect(refusal(() => authorizeStringToSign(v4({ headers: [['x-oss-content-sha256', 'UNSIGNED-PAYLOAD']] }), rules())).code).toBe('HeaderNotAllowed');
+  });
+
+  it('refuses the V1 security-token sub-resource like any unknown parameter, and an x-oss-security-token header on a presigned URL', () => {
+    const presigned = { kind: 'expires', time: NOW + 60_000, signedAt: NOW } as const;
+    expect(v4Refusal(v4({ subresources: [['security-token', 'CAIS']] })).code).toBe('SubResourceNotAllowed');
+    expect(v4Refusal(v4({ date: presigned, headers: [], subresources: [['security-token', 'CAIS']] })).code).toBe('SubResourceNotAllowed');
+    expect(v4Refusal(v4({ date: presigned, headers: [['x-oss-security-token', 'CAIS']] })).message).toMatch(/x-oss-security-token query parameter/);
+  });
+
+  it('refuses a presigned URL signed more than the skew away from server time, even if it expires within the TTL', () => {
+    const error = v4Refusal(v4({ date: { kind: 'expires', time: NOW + 60_000, signedAt: NOW - 301_000 }, headers: [] }));
+    expect([error.code, error.bodyFields['ServerTime']]).toEqual(['DateOutOfRange', '2024-11-27T06:40:30Z']);
+    expect(authorizeRequest(v4({ date: { kind: 'expires', time: NOW + 60_000, signedAt: NOW - 299_000 }, headers: [] }), rules(), V4_DIALECT).operation).toBe('GetObject');
+  });
+
+  describe('listing (its prefix is signed)', () => {
+    const listing = (subresources: [string, string | undefined][]) => v4({ key: '', subresources });
+
+    it('signs ListObjects and ListObjectsV2 under the caller\'s prefix when the policy grants list for it', () => {
+      expect(authorizeRequest(listing([['delimiter', '/'], ['max-keys', '100'], ['prefix', 'users/alice/']]), listRules(), V4_DIALECT)).toEqual({ operation: 'ListObjects', action: 'oss:ListObjects', resource: 'acs:oss:*:*:photos' });
+      expect(authorizeRequest(listing([['continuation-token', 'x'], ['list-type', '2'], ['prefix', 'users/alice/2024/']]), listRules(), V4_DIALECT).operation).toBe('ListObjectsV2');
+    });
+
+    it.each<[string, [string, string | undefined][], string]>([
+      ['no prefix', [['delimiter', '/']], 'ListingNotSignable'],
+      ['a bare prefix', [['prefix', undefined]], 'SubResourceNotAllowed'],
+      ['an empty prefix (the whole bucket)', [['prefix', '']], 'KeyNotAllowed'],
+      ['another user\'s prefix', [['prefix', 'users/bob/']], 'KeyNotAllowed'],
+      ['a prefix only starting like the caller\'s', [['prefix', 'users/alice']], 'KeyNotAllowed'],
+      ['an unknown parameter', [['acl', undefined], ['prefix', 'users/alice/']], 'SubResourceNotAllowed'],
+      ['max-keys over 1000', [['max-keys', '1001'], ['prefix', 'users/alice/']], 'SubResourceNotAllowed'],
+      ['a V2 parameter in a V1 listing', [['prefix', 'users/alice/'], ['start-after', 'a']], 'SubResourceNotAllowed'],
+      ['a V1 marker in a V2 listing', [['list-type', '2'], ['marker', 'a'], ['prefix', 'users/alice/']], 'SubResourceNotAllowed'],
+    ])('refuses a listing with %s', (_case, subresources, code) => {
+      expect(v4Refusal(listing(subresources), listRules()).code).toBe(code);
+    });
+
+    it('refuses a listing the policy does not grant, and never signs one in V1', () => {
+      expect(v4Refusal(listing([['prefix', 'users/alice/']]), listRules(['read'])).code).toBe('OperationNotAllowed');
+      expect(refusal(() => authorizeStringToSign({ ...listing([['prefix', 'users/alice/']]), headers: [] }, listRules())).code).toBe('ResourceNotAllowed');
+      expect(refusal(() => authorizeStringToSign({ ...listing([]), headers: [] }, listRules())).code).toBe('ListingNotSignable');
     });
   });
 });
