@@ -21,11 +21,12 @@ export const DEMO_USERS = ['alice', 'bob', 'carol'];
 
 /**
  * The sandbox's scope when TVM_SCOPES is not set: each user reads, writes and lists under
- * `users/<user>/`, and form uploads take at most 1 MiB of images, text or PDF, so the page can
- * show a refusal for a file too large or of another type.
+ * `users/<user>/`; form uploads take at most 1 MiB, and signed uploads images, plain text, PDF or
+ * untyped bytes, never a type a browser renders as a page (text/html): so the page can show a
+ * refusal for a file too large or of another type.
  */
 export const SANDBOX_SCOPES = {
-  user: { prefix: 'users/${sub}/', actions: ['read', 'write', 'list'], upload: { maxBytes: 1_048_576, contentTypes: ['image/*', 'text/plain', 'application/pdf'] } },
+  user: { prefix: 'users/${sub}/', actions: ['read', 'write', 'list'], upload: { maxBytes: 1_048_576, contentTypes: ['image/*', 'text/plain', 'application/pdf', 'application/octet-stream'] } },
 };
 
 /**

@@ -69,7 +69,7 @@ describe('the demo page in Chromium', () => {
     await page.click('#sign-in');
 
     await expect.poll(() => page.textContent('#identity')).toContain('Signed in as alice: your prefix is users/alice/');
-    expect(await page.textContent('#identity')).toContain('at most 1048576 bytes, types image/*, text/plain, application/pdf');
+    expect(await page.textContent('#identity')).toContain('at most 1048576 bytes, types image/*, text/plain, application/pdf, application/octet-stream');
   });
 
   it('uploads with ali-oss in parts (V4, vend-token credentials), with the progress bar at 100%', async () => {
@@ -111,7 +111,7 @@ describe('the demo page in Chromium', () => {
 
     const result = await outcome('#upload-form');
 
-    expect(result).toEqual({ kind: 'refused', text: 'sign-request refused the form (UploadNotAllowed): The text/html type is not accepted here; this scope accepts image/*, text/plain, application/pdf (upload.contentTypes).' });
+    expect(result).toEqual({ kind: 'refused', text: 'sign-request refused the form (UploadNotAllowed): The text/html type is not accepted here; this scope accepts image/*, text/plain, application/pdf, application/octet-stream (upload.contentTypes).' });
     expect(stored('users/alice/page.html')).toBeUndefined();
   });
 
