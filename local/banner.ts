@@ -37,7 +37,7 @@ export function readyBanner(sandbox: Sandbox, token: string): string {
     '',
     `Sign an upload of ${EXAMPLE_KEY} in V1 self-signing mode, then send it to OSS with the signature and`,
     'security token sign-request returns (paste the three lines into bash or zsh; OSS accepts V1 only on a legacy',
-    `bucket: ${sandbox.legacyV1 || !sandbox.oss ? 'this one is' : 'restart with npm start -- --legacy-v1 to see 200, this V4-only one answers 403 AccessDenied, EC 0002-00000080'}):`,
+    `bucket: ${legacyNote(sandbox)}):`,
     '',
     ...signAndPutBlock(sandbox.functionUrls['sign-request'] ?? '', token, bucket, objectUrl),
     '',
@@ -56,6 +56,12 @@ function signAndPutBlock(signRequestUrl: string, token: string, bucket: string, 
     `reply="$(curl -s -w '\\n%header{x-oss-security-token}' -H 'Authorization: Bearer ${token}' -H 'Content-Type: text/plain' --data-binary "$(printf 'PUT\\n\\ntext/plain\\n%s\\n/${bucket}/${EXAMPLE_KEY}' "$d")" '${signRequestUrl}')"`,
     `curl -s -i -X PUT -H "Date: $d" -H 'Content-Type: text/plain' -H "Authorization: $(printf '%s\\n' "$reply" | head -n 1)" -H "x-oss-security-token: $(printf '%s\\n' "$reply" | tail -n 1)" --data-binary 'hello from alice' '${objectUrl}'`,
   ];
+}
+
+/** Whether OSS will take the V1 example: the sandbox bucket says so; a real bucket only if created before 2025-09-01. */
+function legacyNote(sandbox: Sandbox): string {
+  if (!sandbox.oss) return 'one created before 2025-09-01; a newer one answers 403 AccessDenied, EC 0002-00000080';
+  return sandbox.legacyV1 ? 'this one is' : 'restart with npm start -- --legacy-v1 to see 200, this V4-only one answers 403 AccessDenied, EC 0002-00000080';
 }
 
 /** The banner of a sandbox whose configuration cannot work: each problem, and what to do. */

@@ -1,6 +1,7 @@
 /** The offline sandbox in process: startSandbox, its functions, its bucket, its own pages. (`npm start` itself: start.test.ts.) */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { readyBanner } from '../../local/banner';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { aliOssFromVended, ossRefusal } from '../helpers/ali-oss';
 
@@ -120,6 +121,23 @@ describe('startSandbox: the sandbox bucket', () => {
       // Assess
       expect(sandbox.legacyV1).toBe(true);
       expect(got.content.toString()).toBe('v1');
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
+describe('readyBanner with real STS', () => {
+  it('sends the example upload to the real bucket, virtual-host style, saying V1 needs a bucket from before 2025-09-01', async () => {
+    const environment = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAI-example', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'example-secret', TVM_ROLE_ARN: 'acs:ram::1234567890123456:role/oss-tvm-app', TVM_BUCKET: 'photos', TVM_REGION: 'cn-shanghai' };
+    const sandbox = await startSandbox({ port: 0, environment, logger: { request: () => {}, event: () => {} } });
+    try {
+      expect(sandbox.sts).toBeUndefined();
+      const banner = readyBanner(sandbox, 'header.payload.signature');
+      expect(banner).toContain('(real STS (credentials from ALIBABA_CLOUD_* variables))');
+      expect(banner).toContain("'https://photos.oss-cn-shanghai.aliyuncs.com/users/alice/hello.txt'");
+      expect(banner).toContain('bucket: one created before 2025-09-01');
+      expect(banner).not.toContain('example-secret');
     } finally {
       await sandbox.close();
     }

@@ -140,6 +140,7 @@ describe('npm start -- --legacy-v1', () => {
     // Prepare
     const { intro, lines } = signAndPutBlock(sandbox.output);
     expect(intro).toMatch(/this one is\):$/);
+    expect(sandbox.output).toContain('bucket oss-tvm-sandbox: legacy, accepts V1 and V4 signatures');
     expect(lines.split('\n')).toHaveLength(3);
 
     // Act: the printed lines as they are, in bash.
@@ -171,6 +172,7 @@ describe('npm start (a V4-only bucket)', () => {
   it('says the V1 block needs --legacy-v1, and OSS answers it as said: 403, EC 0002-00000080', async () => {
     const { intro, lines } = signAndPutBlock(sandbox.output);
     expect(intro).toContain('restart with npm start -- --legacy-v1');
+    expect(sandbox.output).toContain('accepts only V4 signatures, like a bucket created today');
     expect(intro).toContain('403 AccessDenied, EC 0002-00000080');
     const reply = await runInBash(lines);
     expect(reply).toMatch(/^HTTP\/1\.1 403 /);
