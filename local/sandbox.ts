@@ -188,8 +188,9 @@ function routeIndex(url: string, functions: readonly string[], routes: RouteTabl
 }
 
 /**
- * The sandbox OSS: its bucket (V4-only unless `legacyV1`, CORS open to the demo page), the STS emulator's credentials, and for the sandbox's app role the
- * permission policy `npm run ram-policies` prints for these scopes (so OSS enforces what RAM would).
+ * The sandbox OSS: its bucket (V4-only unless `legacyV1`, CORS open to the demo page), the STS emulator's credentials, and for the sandbox's app role
+ * (and in function mode the function role) the permission policy `npm run ram-policies` prints for these scopes (so OSS
+ * enforces what RAM would).
  * Without a usable configuration it still starts, allowing nothing.
  */
 async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, config: TvmConfig | undefined, legacyV1: boolean, pageOrigin: string): Promise<OssEmulator> {
@@ -201,7 +202,11 @@ async function startOss(sts: StsEmulator, host: string, settings: Record<string,
     v4OnlyBuckets: legacyV1 ? [] : [bucket],
     region: settings['TVM_REGION'] ?? 'cn-hangzhou',
     credentials: credentialsFromSts(sts),
-    rolePolicies: { [settings['TVM_ROLE_ARN'] ?? sts.defaultRoleArn]: rolePolicy },
+    rolePolicies: {
+      [settings['TVM_ROLE_ARN'] ?? sts.defaultRoleArn]: rolePolicy,
+      // In function mode the function role signs OSS requests itself and holds the app role's OSS policy too (README, RAM setup).
+      ...(config?.signing.credentials === 'function' ? { [sts.functionRoleArn]: rolePolicy } : {}),
+    },
     cors: { [bucket]: sandboxCors(pageOrigin) },
   });
 }

@@ -150,7 +150,7 @@ describe('npm run smoke against the sandbox', () => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    expect(output.trim().split('\n').map((line) => line.slice(0, 2))).toEqual(Array(8).fill('✓ '));
+    expect(output.trim().split('\n').map((line) => line.slice(0, 2))).toEqual(Array(10).fill('✓ '));
     expect(code, output).toBe(0);
     expect(output).not.toContain(token);
   }, 30_000);

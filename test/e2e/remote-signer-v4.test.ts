@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { aliOssSignUtils } from '../helpers/ali-oss';
 import { type V4Request, prepareHeaderAuth, remoteSignerV4Info, send, withAuthorization } from './clients/oss-v4-client';
+import { uploadInParts } from './clients/multipart-upload';
 import { type SigningSession, identityOf, openSession, postJson, signHashOnly } from './clients/sign-request-client';
 
 const SCOPES = { user: { prefix: 'users/${sub}/', actions: ['read', 'write', 'delete', 'list'] } };
@@ -66,21 +67,11 @@ describe('a RemoteSignerV4 client through sign-request’s hash-only mode, on a 
     const key = 'users/alice/parts.bin';
     const parts = [Buffer.alloc(100 * 1024, 1), Buffer.from('the last part')];
     // Act
-    const initiated = await signAndSend(bearer, session, { method: 'POST', bucket: session.bucket, key, query: { uploads: null } });
-    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await initiated.text())?.[1] ?? '';
-    const etags: string[] = [];
-    for (const [index, body] of parts.entries()) {
-      const uploaded = await signAndSend(bearer, session, { method: 'PUT', bucket: session.bucket, key, query: { partNumber: String(index + 1), uploadId }, body });
-      expect(uploaded.status).toBe(200);
-      etags.push(uploaded.headers.get('etag') ?? '');
-    }
-    const completion = `<CompleteMultipartUpload>${etags.map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
-    const completed = await signAndSend(bearer, session, { method: 'POST', bucket: session.bucket, key, query: { uploadId }, headers: { 'Content-Type': 'application/xml' }, body: completion });
+    const upload = await uploadInParts((request) => signAndSend(bearer, session, request), session.bucket, key, parts);
     const got = await signAndSend(bearer, session, { method: 'GET', bucket: session.bucket, key });
     // Assess
-    expect(initiated.status).toBe(200);
-    expect(uploadId).not.toBe('');
-    expect(completed.status).toBe(200);
+    expect(upload.uploadId).not.toBe('');
+    expect(upload.statuses).toEqual([200, 200, 200, 200]);
     expect(got.headers.get('x-oss-object-type')).toBe('Multipart');
     expect(Buffer.from(await got.arrayBuffer()).equals(Buffer.concat(parts))).toBe(true);
   });
