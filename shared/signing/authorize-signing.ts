@@ -65,6 +65,11 @@ export interface SignatureDialect {
   readonly listingRefusal: string;
   /** Whether the signature covers a listing's `prefix` parameter, so a listing can be authorized (V4). */
   readonly signsListingPrefix: boolean;
+  /**
+   * Whether a signature of `key?sub-resources` also fits the key `key?sub-resources` without
+   * sub-resources (V1: OSS writes the raw key, then `?` and the sub-resources, so both read the same).
+   */
+  readonly keyMayHoldSubresources: boolean;
 }
 
 /** Signature V1: `x-oss-date` in RFC 1123, a presigned URL's token in the `security-token` sub-resource. */
@@ -77,6 +82,7 @@ export const V1_DIALECT: SignatureDialect = {
   presignedTokenPlace: 'the security-token sub-resource',
   listingRefusal: 'Listing is not signed: a V1 signature does not cover the listing prefix, so it would list the whole bucket. List with vend-token credentials instead.',
   signsListingPrefix: false,
+  keyMayHoldSubresources: true,
 };
 
 /**
@@ -93,6 +99,7 @@ export const V4_DIALECT: SignatureDialect = {
   presignedTokenPlace: 'the x-oss-security-token query parameter',
   listingRefusal: 'Listing is signed only with a prefix parameter under your own prefix; otherwise it would list the whole bucket.',
   signsListingPrefix: true,
+  keyMayHoldSubresources: false,
 };
 
 /**
@@ -122,6 +129,7 @@ export function authorizeRequest(request: SignableRequest, rules: SigningRules, 
   checkHeaders(request, rules, dialect);
   if (dialect.signsListingPrefix && request.verb === 'GET' && request.bucket === rules.bucket && request.key === '') return authorizeListing(request, rules, dialect);
   checkResource(request, rules, dialect);
+  if (dialect.keyMayHoldSubresources && request.subresources.length > 0) checkKeyWithSubresources(request);
   const { operation, action } = operationOf(request, dialect);
   const resource = `acs:oss:*:*:${request.bucket}/${request.key}`;
   if (evaluatePolicy(rules.policy, action, resource) !== 'allow') {
@@ -188,6 +196,17 @@ function checkResource(request: Pick<SignableRequest, 'verb' | 'bucket' | 'key' 
   if (!request.key.startsWith(rules.prefix)) throw refused('KeyNotAllowed', `Only objects under ${rules.prefix} are signed for you.`);
 }
 
+/**
+ * The same signature fits the key that ends with this content's sub-resources (V1); that key, too,
+ * must have no `.` or `..` segment (it is under the caller's prefix, as it extends the key).
+ */
+function checkKeyWithSubresources(request: SignableRequest): void {
+  const written = request.subresources.map(([name, value]) => (value === undefined ? name : `${name}=${value}`)).join('&');
+  if (`${request.key}?${written}`.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw refused('KeyNotAllowed', 'Object keys with "." or ".." segments are not signed, nor sub-resources that would make one of the key they follow.');
+  }
+}
+
 type Operation = { operation: string; action: string };
 
 /** Parameters a listing may sign, and what their values may be. */
@@ -239,6 +258,13 @@ const RESPONSE_OVERRIDES = [
   'response-expires',
 ];
 
+/**
+ * What a `response-*` override may be: a header value (a media type, a disposition with its file
+ * name, a date, a language, an encoding, cache directives) of 1 to 256 printable ASCII characters,
+ * without `?` (which could start sub-resources in a V1 resource) or spaces at either end.
+ */
+const RESPONSE_OVERRIDE_VALUE = /^[\x21-\x3e\x40-\x7e]([\x20-\x3e\x40-\x7e]{0,254}[\x21-\x3e\x40-\x7e])?$/;
+
 function operationOf(content: SignableRequest, dialect: SignatureDialect): Operation {
   const token = dialect.tokenSubresource;
   if (content.date.kind === 'date' && content.subresources.some(([name]) => name === token)) {
@@ -268,7 +294,7 @@ function operationOf(content: SignableRequest, dialect: SignatureDialect): Opera
       return { operation: 'ListParts', action: 'oss:ListParts' };
     case read && only('objectMeta') && value('objectMeta') === undefined:
       return { operation: 'GetObjectMeta', action: 'oss:GetObject' };
-    case read && names.every((name) => RESPONSE_OVERRIDES.includes(name)):
+    case read && names.every((name) => RESPONSE_OVERRIDES.includes(name)) && subresources.every(([, given]) => given !== undefined && RESPONSE_OVERRIDE_VALUE.test(given)):
       return { operation: content.verb === 'GET' ? 'GetObject' : 'HeadObject', action: 'oss:GetObject' };
     case content.verb === 'DELETE' && only():
       return { operation: 'DeleteObject', action: 'oss:DeleteObject' };
