@@ -30,6 +30,7 @@ export function readyBanner(sandbox: Sandbox, token: string): string {
       : []),
     `  demo identity provider: ${sandbox.url}/issuer (token for any user: ${sandbox.url}/issuer/token?sub=<user>[&ttl=<seconds>]; the functions verify with ${sandbox.verifiedWith})`,
     `  health: ${sandbox.url}/health`,
+    `  demo page: ${sandbox.demoUrl} (upload from a browser with ali-oss or a PostObject form)`,
     '',
     'Fetch credentials for the demo user "alice" (paste this into another terminal):',
     '',

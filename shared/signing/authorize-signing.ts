@@ -9,6 +9,7 @@
 import { TvmError, dateOutOfRange } from '../errors';
 import { evaluatePolicy } from '../policy/evaluate-policy';
 import type { SessionPolicy } from '../policy/session-policy';
+import { type UploadLimits, forbidsOverwrite, requireUploadAccepted } from '../policy/upload-limits';
 import type { SignableRequest } from './signable-request';
 import { parseV4Timestamp } from './signature-v4';
 import { parseRfc1123 } from './string-to-sign';
@@ -24,6 +25,8 @@ export interface SigningRules {
   readonly maxSkewSeconds: number;
   readonly maxUrlTtlSeconds: number;
   readonly extraHeaders: readonly string[];
+  /** The caller's scope's upload limits: the Content-Type and `x-oss-forbid-overwrite` a signature carries are held to them. */
+  readonly upload: UploadLimits | undefined;
 }
 
 /** The OSS operation a content signs, and the RAM action that authorizes it. */
@@ -108,7 +111,7 @@ export const V4_DIALECT: SignatureDialect = {
  * @returns the operation it signs.
  * @throws {@link TvmError} 403 with a code naming the reason: `DateOutOfRange`,
  *   `HeaderNotAllowed`, `ResourceNotAllowed`, `BucketNotAllowed`, `ListingNotSignable`,
- *   `KeyNotAllowed`, `SubResourceNotAllowed` or `OperationNotAllowed`.
+ *   `KeyNotAllowed`, `SubResourceNotAllowed`, `OperationNotAllowed` or `UploadNotAllowed`.
  */
 export function authorizeStringToSign(content: SignableRequest, rules: SigningRules): SignableOperation {
   return authorizeRequest(content, rules, V1_DIALECT);
@@ -135,7 +138,30 @@ export function authorizeRequest(request: SignableRequest, rules: SigningRules, 
   if (evaluatePolicy(rules.policy, action, resource) !== 'allow') {
     throw refused('OperationNotAllowed', `Your access does not allow ${operation} on this object.`);
   }
+  checkUploadLimits(request, operation, rules.upload);
   return { operation, action, resource };
+}
+
+/** Operations that set the Content-Type an object is stored with. */
+const TYPED_UPLOADS = ['PutObject', 'InitiateMultipartUpload', 'AppendObject'];
+/** Operations that write an object, replacing any under the same key unless x-oss-forbid-overwrite is true. */
+const OVERWRITING_UPLOADS = ['PutObject', 'CompleteMultipartUpload'];
+
+/**
+ * The scope's upload limits, as far as a signed request carries them: its Content-Type (signed in
+ * V1 and V4) for the operations that set it, and `x-oss-forbid-overwrite: true` (signed as an x-oss
+ * header) for those that would replace an object. Size is not signed: `maxBytes` holds only for forms.
+ */
+function checkUploadLimits(request: SignableRequest, operation: string, upload: UploadLimits | undefined): void {
+  if (TYPED_UPLOADS.includes(operation)) requireUploadAccepted({ contentType: request.contentType }, upload);
+  if (!forbidsOverwrite(upload)) return;
+  if (operation === 'AppendObject') {
+    throw new TvmError(403, 'UploadNotAllowed', 'Appending changes an existing object, and this scope never changes one (upload.overwrite: false).');
+  }
+  const forbid = request.headers.find(([name]) => name === 'x-oss-forbid-overwrite')?.[1];
+  if (OVERWRITING_UPLOADS.includes(operation) && forbid !== 'true') {
+    throw new TvmError(403, 'UploadNotAllowed', `This scope never replaces an existing object (upload.overwrite: false): sign ${operation} with the header x-oss-forbid-overwrite: true.`);
+  }
 }
 
 function checkDate(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): void {
@@ -157,7 +183,12 @@ function checkDate(request: SignableRequest, rules: SigningRules, dialect: Signa
 function checkHeaders(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): void {
   for (const [name, value] of request.headers) {
     const refusal = REFUSED_HEADER_REASONS.find(([refusedName]) => name.startsWith(refusedName));
-    const allowed = name.startsWith('x-oss-meta-') || DEFAULT_SIGNABLE_HEADERS.includes(name) || dialect.ownHeaders.includes(name) || rules.extraHeaders.includes(name);
+    const allowed =
+      name.startsWith('x-oss-meta-') ||
+      DEFAULT_SIGNABLE_HEADERS.includes(name) ||
+      dialect.ownHeaders.includes(name) ||
+      rules.extraHeaders.includes(name) ||
+      (name === 'x-oss-forbid-overwrite' && forbidsOverwrite(rules.upload));
     if (!allowed) throw refused('HeaderNotAllowed', `The header ${name} is not signed: ${refusal?.[1] ?? 'it is not on the list of accepted headers'}.`);
     if (name === 'x-oss-date') {
       const time = dialect.parseDateHeader(value);

@@ -23,7 +23,7 @@ const expires = (offsetSeconds: number) => String(NOW / 1000 + offsetSeconds);
  */
 const rulesFor = (actions: readonly ScopeAction[], extraHeaders: readonly string[] = [], policyPrefix = 'users/${sub}/'): SigningRules => {
   const policy = buildSessionPolicy({ bucket: 'photos', scope: { prefix: policyPrefix, actions }, identity: 'alice', identityClaim: 'sub' }).document;
-  return { bucket: 'photos', prefix: 'users/alice/', policy, now: NOW, maxSkewSeconds: SKEW, maxUrlTtlSeconds: TTL, extraHeaders };
+  return { bucket: 'photos', prefix: 'users/alice/', policy, now: NOW, maxSkewSeconds: SKEW, maxUrlTtlSeconds: TTL, extraHeaders, upload: undefined };
 };
 
 /** The whole signing path as sign-request runs it: parse, authorize, bind the token, sign. */

@@ -30,6 +30,7 @@ const RULES: SigningRules = {
   maxSkewSeconds: 300,
   maxUrlTtlSeconds: 3600,
   extraHeaders: [],
+  upload: undefined,
 };
 
 /** The V1 string to sign of a request, as ali-oss writes it: only OSS's sub-resources enter the resource. */
