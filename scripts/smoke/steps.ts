@@ -5,7 +5,7 @@ import { type OssClient, createOssClient } from './oss-client';
 import { objectUrl } from './oss-endpoint';
 import { type SmokeStep, StepFailure } from './runner';
 import { type SmokeObjectKeys, checkSignReply, putStringToSign, signedPutRequest, smokeObjectContent, smokeObjectKeys } from './smoke-objects';
-import { checkCanonicalReply, checkSessionReply, putCanonicalRequest, signedV4PutRequest } from './v4-self-signing';
+import { SESSION_TICKET_HEADER, checkCanonicalReply, checkSessionReply, putCanonicalRequest, signedV4PutRequest } from './v4-self-signing';
 import { type VendedCredentials, checkVendTokenResponse } from './vend-token-response';
 
 /** The limit for each request of a step, in milliseconds. */
@@ -141,11 +141,12 @@ export function smokeSteps(options: SmokeOptions): SmokeStep[] {
         const sessionCheck = checkSessionReply(opened.response.status, parseJsonBody(opened.body));
         if (!sessionCheck.ok) return failed(sessionCheck.reason);
         markSecret(sessionCheck.securityToken);
+        if (sessionCheck.ticket !== undefined) markSecret(sessionCheck.ticket);
         const date = new Date();
         const put = { bucket: credentials.Bucket, key: keys.signedV4, contentType: SIGNED_CONTENT_TYPE, date, securityToken: sessionCheck.securityToken };
         const { response, body } = await send(signRequestUrl, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json' },
+          headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json', ...(sessionCheck.ticket === undefined ? {} : { [SESSION_TICKET_HEADER]: sessionCheck.ticket }) },
           body: JSON.stringify({ version: 'v4', canonicalRequest: putCanonicalRequest(put) }),
         });
         const check = checkCanonicalReply(response.status, parseJsonBody(body), sessionCheck.accessKeyId);

@@ -10,8 +10,11 @@ import type { PreparedRequest } from './smoke-objects';
 
 /** The signing session's answer (`GET /` on sign-request), once checked. */
 export type SessionCheck =
-  | { readonly ok: true; readonly accessKeyId: string; readonly securityToken: string; readonly expiration?: string }
+  | { readonly ok: true; readonly accessKeyId: string; readonly securityToken: string; readonly expiration?: string; readonly ticket?: string }
   | { readonly ok: false; readonly reason: string };
+
+/** The header that carries the session's `SessionTicket` back with each signature request of the session. */
+export const SESSION_TICKET_HEADER = 'x-tvm-session-ticket';
 
 /** sign-request's answer to a canonical request, once checked. */
 export type CanonicalSignatureCheck = { readonly ok: true; readonly authorization: string; readonly signature: string } | { readonly ok: false; readonly reason: string };
@@ -32,7 +35,9 @@ function field(body: unknown, name: string): string | undefined {
 
 /**
  * Checks the signing session: HTTP 200 with an `AccessKeyId` and a `SecurityToken` (sign-request signs
- * with STS credentials in both modes). A refusal is reported by its status and `ErrorCode`.
+ * with STS credentials in both modes), and its `SessionTicket` if any (scoped mode), which the signature
+ * request must send back so that any instance signs with the session's credentials. A refusal is
+ * reported by its status and `ErrorCode`.
  */
 export function checkSessionReply(status: number, body: unknown): SessionCheck {
   if (status !== 200) return { ok: false, reason: `signing session: ${describeRefusal(status, body)}` };
@@ -40,7 +45,8 @@ export function checkSessionReply(status: number, body: unknown): SessionCheck {
   const securityToken = field(body, 'SecurityToken');
   if (accessKeyId === undefined || securityToken === undefined) return { ok: false, reason: 'signing session: HTTP 200 but without AccessKeyId and SecurityToken' };
   const expiration = field(body, 'Expiration');
-  return { ok: true, accessKeyId, securityToken, ...(expiration === undefined ? {} : { expiration }) };
+  const ticket = field(body, 'SessionTicket');
+  return { ok: true, accessKeyId, securityToken, ...(expiration === undefined ? {} : { expiration }), ...(ticket === undefined ? {} : { ticket }) };
 }
 
 /**

@@ -84,8 +84,8 @@ describe('a RemoteSignerV4 client through sign-request’s hash-only mode, on a 
     const prepared = prepareHeaderAuth({ method: 'GET', bucket: alice.session.bucket, key: 'users/bob/private.txt' }, identityOf(alice.session), new Date());
     const honestMap = remoteSignerV4Info(prepared, identityOf(alice.session));
     // Act
-    const honest = await postJson(signUrl, alice.bearer, honestMap);
-    const lying = await postJson(signUrl, alice.bearer, { ...honestMap, key: 'users/alice/innocent.txt' });
+    const honest = await postJson(signUrl, alice.bearer, honestMap, alice.session);
+    const lying = await postJson(signUrl, alice.bearer, { ...honestMap, key: 'users/alice/innocent.txt' }, alice.session);
     const sent = await send(alice.session.endpoint, withAuthorization(prepared, alice.session.accessKeyId, String(lying.body['signature'])));
     // Assess: sign-request refuses the honest map and cannot see the lie; OSS enforces alice's session policy
     expect([honest.status, honest.body['ErrorCode']]).toEqual([403, 'KeyNotAllowed']);

@@ -47,7 +47,7 @@ function expectRefused(answer: SignRequestAnswer, status: number, code: string):
 describe('hash-only V4 (a RemoteSignerV4 map) refuses, end to end', () => {
   async function postMap(change: (map: RemoteSignerV4Info, session: SigningSession) => unknown, sandbox = scoped): Promise<SignRequestAnswer> {
     const { bearer, session, map } = await aliceMap(sandbox);
-    return postJson(sandbox.functionUrls['sign-request'] ?? '', bearer, change(map, session));
+    return postJson(sandbox.functionUrls['sign-request'] ?? '', bearer, change(map, session), session);
   }
 
   it('signs the unchanged map (the baseline every case below changes one thing of)', async () => {
@@ -106,9 +106,9 @@ describe('hash-only V4 (a RemoteSignerV4 map) refuses, end to end', () => {
 
   it('a timestamp 20 minutes off: 403 DateOutOfRange with the server time in the body and the Date header', async () => {
     // Prepare
-    const { bearer, map } = await aliceMap(scoped, new Date(Date.now() - 20 * 60_000));
+    const { bearer, session, map } = await aliceMap(scoped, new Date(Date.now() - 20 * 60_000));
     // Act
-    const answer = await postJson(scoped.functionUrls['sign-request'] ?? '', bearer, map);
+    const answer = await postJson(scoped.functionUrls['sign-request'] ?? '', bearer, map, session);
     // Assess
     expectRefused(answer, 403, 'DateOutOfRange');
     const serverTime = Date.parse(String(answer.body['ServerTime']));
@@ -140,7 +140,7 @@ describe('hash-only V4 (a RemoteSignerV4 map) refuses, end to end', () => {
     // Prepare
     const { bearer, session, map } = await aliceMap(scoped);
     // Act
-    const answer = await postJson(scoped.functionUrls['sign-request'] ?? '', bearer, { ...map, accessKeyId: 'STS.NotTheCurrentOne' });
+    const answer = await postJson(scoped.functionUrls['sign-request'] ?? '', bearer, { ...map, accessKeyId: 'STS.NotTheCurrentOne' }, session);
     // Assess
     expectRefused(answer, 409, 'SecurityTokenMismatch');
     expect(answer.body).toMatchObject({ AccessKeyId: session.accessKeyId, SecurityToken: session.securityToken });
@@ -172,7 +172,7 @@ describe.each([['scoped'], ['function']] as const)('canonical-request V4 refuses
     const session = await openSession(url, bearer);
     const built = build(session, identityOf(session));
     const canonicalRequest = typeof built === 'string' ? built : built.canonicalRequest;
-    return postJson(url, bearer, options.body ? options.body(canonicalRequest) : { version: 'v4', canonicalRequest });
+    return postJson(url, bearer, options.body ? options.body(canonicalRequest) : { version: 'v4', canonicalRequest }, session);
   }
   /** Alice's PUT of users/alice/a.txt, header-signed at `now`, with `change` applied to the request first. */
   const put = (change: (request: V4Request) => V4Request = (request) => request, now = new Date()) => (session: SigningSession, identity: V4Identity): PreparedV4 =>
