@@ -35,6 +35,8 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([FC_HEADERS.accessKeyId,
  */
 const KEEP_ALIVE_MS = 15 * 60_000;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Functions by the first segment of their path: `{ 'vend-token': fn }` serves `/vend-token`. */
 export type WebRoutes = Readonly<Record<string, HttpFunction>>;
 
@@ -108,8 +110,11 @@ async function readRequest(incoming: IncomingMessage, path: string, search: stri
 }
 
 /** The request body, refused as soon as it is known to exceed `maxBodyBytes` (the rest is left unread). */
-function readBody(incoming: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
-  if (Number(incoming.headers['content-length'] ?? '0') > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
+function readBody(incoming: IncomingMessage, maxBodyBytes: number): Promise<Buffer> | Buffer {
+  const length = incoming.headers['content-length'];
+  // No Content-Length and no Transfer-Encoding: no body (RFC 9112 §6.3), nothing to wait for.
+  if ((length === undefined || length === '0') && incoming.headers['transfer-encoding'] === undefined) return EMPTY;
+  if (Number(length ?? '0') > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -143,8 +148,9 @@ function requestHeaders(rawHeaders: readonly string[]): Record<string, string> {
 }
 
 function queryOf(search: string): Record<string, string> {
-  const params = new URLSearchParams(search);
   const query: Record<string, string> = Object.create(null);
+  if (search === '') return query;
+  const params = new URLSearchParams(search);
   for (const name of new Set(params.keys())) query[name] = params.getAll(name).join(',');
   return query;
 }
@@ -155,8 +161,9 @@ function notFound(names: readonly string[], requestId: string): HttpResponse {
 }
 
 function send(incoming: IncomingMessage, outgoing: ServerResponse, response: HttpResponse): void {
-  const payload = responseBytes(response);
-  const headers: Record<string, string | number> = { ...response.headers, 'Content-Length': payload.length };
+  // A text body goes out as the string it is: Node then writes head and body in one call.
+  const payload = response.isBase64Encoded ? responseBytes(response) : response.body;
+  const headers: Record<string, string | number> = { ...response.headers, 'Content-Length': Buffer.byteLength(payload) };
   // A refused request whose body was left unread: close rather than read the rest of it.
   if (!incoming.complete) headers['Connection'] = 'close';
   outgoing.writeHead(response.statusCode, headers).end(payload);
