@@ -161,7 +161,7 @@ function warmSection(result: WarmResult, goals: Goal[]): string {
     '',
     table(['Server', 'req/s', 'p50 ms', 'p99 ms', 'Ratio to bare', 'Goal', 'Result', 'Errors'], rows),
     '',
-    `Baseline: mean of the two bare runs, ${result.baselineRequestsPerSecond} req/s.`,
+    `Each function's ratio is to the mean of the bare runs just before and after it; all bare runs: mean ${result.baselineRequestsPerSecond} req/s.`,
   ].join('\n');
 }
 

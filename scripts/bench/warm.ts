@@ -2,7 +2,7 @@
  * Warm throughput and latency over loopback HTTP: autocannon (in this process) against a server in
  * a child process, 50 connections, `durationSeconds` each, after a warm-up that fills the credential
  * cache. Each function's requests per second are divided by those of a bare node:http server
- * measured in the same run (before and after the functions; their mean is the baseline).
+ * measured in the same run (the mean of the bare runs just before and just after it).
  *
  * Both profiles: the event profile's bundles behind the sandbox's HTTP-to-FC-event bridge (on FC the
  * runtime does that part), and the web profile's server, `node dist/web/server.js` exactly as the
@@ -129,20 +129,28 @@ export async function measureWarm(bundles: Bundle[], durationSeconds: number, lo
       }
     };
 
-    const bareBefore = await run('bare node:http (before)', 'bare');
-    const functionRows: WarmRow[] = [];
-    for (const name of ['vend-token', 'sign-request'] as const) functionRows.push(await run(`${name}, event profile (FC event bridge)`, name));
-    for (const name of ['vend-token', 'sign-request'] as const) functionRows.push(await run(`${name}, web profile (dist/web/server.js)`, name, 'web'));
-    const bareAfter = await run('bare node:http (after)', 'bare');
-    const baseline = (bareBefore.requestsPerSecond + bareAfter.requestsPerSecond) / 2;
-    for (const row of functionRows) row.ratio = round(row.requestsPerSecond / baseline, 3);
+    // Bare runs between the functions: on a shared machine the load drifts, so each function is
+    // compared with the mean of the bare runs just before and just after it.
+    const plan = [
+      ...(['vend-token', 'sign-request'] as const).map((name) => ({ label: `${name}, event profile (FC event bridge)`, name, profile: 'event' as const })),
+      ...(['vend-token', 'sign-request'] as const).map((name) => ({ label: `${name}, web profile (dist/web/server.js)`, name, profile: 'web' as const })),
+    ];
+    const rows: WarmRow[] = [await run('bare node:http', 'bare')];
+    const bareRates: number[] = [rows[0]?.requestsPerSecond ?? Number.NaN];
+    for (const { label, name, profile } of plan) {
+      const row = await run(label, name, profile);
+      const bare = await run('bare node:http', 'bare');
+      row.ratio = round(row.requestsPerSecond / (((bareRates.at(-1) ?? Number.NaN) + bare.requestsPerSecond) / 2), 3);
+      bareRates.push(bare.requestsPerSecond);
+      rows.push(row, bare);
+    }
     return {
       connections: CONNECTIONS,
       durationSeconds,
       warmupSeconds,
       identities: IDENTITIES,
-      baselineRequestsPerSecond: round(baseline, 0),
-      rows: [bareBefore, ...functionRows, bareAfter],
+      baselineRequestsPerSecond: round(bareRates.reduce((sum, rate) => sum + rate, 0) / bareRates.length, 0),
+      rows,
     };
   } finally {
     await sts.close();
