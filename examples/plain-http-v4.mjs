@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Uploads a file to OSS with a V4 signature from oss-tvm's sign-request, using nothing but fetch
 // (Node.js 18 or later; the same steps work in a browser or any HTTP client):
-//   1. GET  <sign-request>/             -> the signing session: AccessKeyId, SecurityToken, Region, Bucket, Endpoint, Prefix, ServerTime
+//   1. GET  <sign-request>/             -> the signing session: AccessKeyId, SecurityToken, Region, Bucket, Endpoint, Prefix, ServerTime, SessionTicket
 //   2. build the V4 canonical request of the upload with that AccessKeyId's token
-//   3. POST <sign-request>/ {"version":"v4","canonicalRequest": ...}  -> Authorization
+//   3. POST <sign-request>/ {"version":"v4","canonicalRequest": ...} with the session's ticket -> Authorization
 //   4. PUT the file to OSS with exactly the headers of step 2 and that Authorization
 //
 // Usage: TVM_JWT=<the user's token> node examples/plain-http-v4.mjs <sign-request URL> <file> [name]
@@ -60,7 +60,12 @@ const canonicalRequest = [
 ].join('\n');
 
 // 3. The signature.
-const signed = await call({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ version: 'v4', canonicalRequest }) });
+// The ticket lets whichever function instance answers sign with this session's credentials.
+const signed = await call({
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json', ...(session.SessionTicket ? { 'x-tvm-session-ticket': session.SessionTicket } : {}) },
+  body: JSON.stringify({ version: 'v4', canonicalRequest }),
+});
 
 // 4. The upload. OSS endpoints take the bucket as a host name; an IP address or localhost (the sandbox) in the path.
 const endpoint = new URL(session.Endpoint);

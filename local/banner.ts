@@ -9,7 +9,8 @@ export const EXAMPLE_KEY = 'users/alice/hello.txt';
 
 /**
  * The banner of a sandbox that can serve: its addresses, then a command that fetches credentials,
- * and a block that has sign-request sign an upload and sends it to OSS with that signature.
+ * one that uploads a file with a V4 signature from sign-request, and a V1 block that has
+ * sign-request sign an upload and sends it to OSS with that signature (legacy buckets only).
  *
  * @param token a demo token for the user `alice`.
  */
@@ -29,10 +30,16 @@ export function readyBanner(sandbox: Sandbox, token: string): string {
       : []),
     `  demo identity provider: ${sandbox.url}/issuer (token for any user: ${sandbox.url}/issuer/token?sub=<user>[&ttl=<seconds>]; the functions verify with ${sandbox.verifiedWith})`,
     `  health: ${sandbox.url}/health`,
+    `  demo page: ${sandbox.demoUrl} (upload from a browser with ali-oss or a PostObject form)`,
     '',
     'Fetch credentials for the demo user "alice" (paste this into another terminal):',
     '',
     `curl -s -H 'Authorization: Bearer ${token}' '${sandbox.functionUrls['vend-token']}'`,
+    '',
+    'Upload a file with a V4 signature from sign-request, as any HTTP client can (a signing session, then the',
+    'request\'s canonical form signed; README, "Plain HTTP: V4 canonical request"). OSS accepts it on every bucket:',
+    '',
+    v4UploadLine(sandbox.functionUrls['sign-request'] ?? '', token),
     '',
     `Sign an upload of ${EXAMPLE_KEY} in V1 self-signing mode, then send it to OSS with the signature and`,
     'security token sign-request returns (paste the three lines into bash or zsh; OSS accepts V1 only on a legacy',
@@ -43,6 +50,11 @@ export function readyBanner(sandbox: Sandbox, token: string): string {
     'Request logs follow. Press Ctrl+C to stop.',
     '',
   ].join('\n');
+}
+
+/** The plain-HTTP V4 recipe run on the project's own package.json, which lands at users/alice/package.json. */
+function v4UploadLine(signRequestUrl: string, token: string): string {
+  return `TVM_JWT='${token}' node examples/plain-http-v4.mjs '${signRequestUrl}' package.json`;
 }
 
 /**

@@ -90,11 +90,26 @@ interface IssuedRecord {
   issued: { accessKeySecret: string; securityToken: string; expiration: string };
 }
 
-/** Adapts `sts.findIssued` (local/sts-emulator.ts) to {@link OssEmulatorOptions.credentials}. */
-export function credentialsFromSts(sts: { findIssued(accessKeyId: string): IssuedRecord | undefined }): OssEmulatorOptions['credentials'] {
+/** The part of an STS emulator's registered keys (long-term or the function role's) the OSS emulator needs. */
+interface RegisteredKey {
+  accessKeySecret: string;
+  securityToken?: string;
+  principal: string;
+}
+
+/**
+ * Adapts an STS emulator (local/sts-emulator.ts) to {@link OssEmulatorOptions.credentials}: the
+ * credentials AssumeRole issued (`findIssued`: the app role, with their session policy), and the keys
+ * registered with it (`findRegistered`: e.g. the function role's own, which sign in function mode),
+ * each acting as its RAM principal.
+ */
+export function credentialsFromSts(sts: { findIssued(accessKeyId: string): IssuedRecord | undefined; findRegistered?(accessKeyId: string): RegisteredKey | undefined }): OssEmulatorOptions['credentials'] {
   return (accessKeyId) => {
     const record = sts.findIssued(accessKeyId);
-    if (!record) return undefined;
+    if (!record) {
+      const registered = sts.findRegistered?.(accessKeyId);
+      return registered && { accessKeySecret: registered.accessKeySecret, ...(registered.securityToken === undefined ? {} : { securityToken: registered.securityToken }), roleArn: registered.principal };
+    }
     return {
       accessKeySecret: record.issued.accessKeySecret,
       securityToken: record.issued.securityToken,

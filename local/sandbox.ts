@@ -15,6 +15,7 @@ import { appRolePermissionPolicy } from '../shared/policy/role-policies';
 import type { FcContext } from '../shared/http/fc-event';
 import type { Logger } from '../shared/log';
 import type { DemoIssuer } from './demo-issuer';
+import { DEMO_PATH, SANDBOX_SCOPES, demoRoutes, sandboxCors } from './demo-page/serve';
 import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
 import { issuerRoutes } from './issuer-routes';
 import { OssEmulator, credentialsFromSts } from './oss-emulator';
@@ -63,6 +64,8 @@ export interface Sandbox {
   readonly configurationProblems: readonly string[];
   /** The credentials the functions receive as `context.credentials`: the STS emulator's function role, or the real ones. */
   readonly functionCredentials: NonNullable<FcContext['credentials']>;
+  /** The demo page: upload from a browser with ali-oss or a PostObject form (`${url}/demo/`). */
+  readonly demoUrl: string;
   close(): Promise<void>;
 }
 
@@ -88,7 +91,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const configured = checkConfiguration(settings);
   const configurationProblems = [...identity.problems, ...configured.problems];
   const legacyV1 = options.legacyV1 ?? ['1', 'true'].includes(environment['SANDBOX_LEGACY_V1'] ?? '');
-  const oss = sts ? await startOss(sts, host, settings, configured.config, legacyV1) : undefined;
+  const oss = sts ? await startOss(sts, host, settings, configured.config, legacyV1, url) : undefined;
   if (oss) settings['TVM_OSS_ENDPOINT'] = oss.url;
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
@@ -112,6 +115,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     '/': getOnly((_request, response) => sendText(response, 200, routeIndex(url, Object.keys(handlers), routes))),
     '/health': getOnly((_request, response) => sendJson(response, configurationProblems.length === 0 ? 200 : 503, status())),
     ...issuerRoutes(issuer, url, '/issuer', identity.verifiedWith),
+    ...demoRoutes(configured.config),
   };
   server.on('request', (request, response) => {
     const requestUrl = new URL(request.url ?? '/', url);
@@ -142,6 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     verifiedWith: identity.verifiedWith,
     configurationProblems,
     functionCredentials,
+    demoUrl: `${url}${DEMO_PATH}`,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -156,6 +161,7 @@ function sandboxSettings(environment: Environment, identitySettings: Readonly<Re
   const settings: Record<string, string> = {
     TVM_BUCKET: SANDBOX_BUCKET,
     TVM_REGION: 'cn-hangzhou',
+    TVM_SCOPES: JSON.stringify(SANDBOX_SCOPES),
     ...identitySettings,
     ...(sts ? { TVM_ROLE_ARN: sts.defaultRoleArn, TVM_STS_ENDPOINT: sts.url } : {}),
   };
@@ -182,11 +188,12 @@ function routeIndex(url: string, functions: readonly string[], routes: RouteTabl
 }
 
 /**
- * The sandbox OSS: its bucket (V4-only unless `legacyV1`), the STS emulator's credentials, and for the sandbox's app role the
- * permission policy `npm run ram-policies` prints for these scopes (so OSS enforces what RAM would).
+ * The sandbox OSS: its bucket (V4-only unless `legacyV1`, CORS open to the demo page), the STS emulator's credentials, and for the sandbox's app role
+ * (and in function mode the function role) the permission policy `npm run ram-policies` prints for these scopes (so OSS
+ * enforces what RAM would).
  * Without a usable configuration it still starts, allowing nothing.
  */
-async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, config: TvmConfig | undefined, legacyV1: boolean): Promise<OssEmulator> {
+async function startOss(sts: StsEmulator, host: string, settings: Record<string, string>, config: TvmConfig | undefined, legacyV1: boolean, pageOrigin: string): Promise<OssEmulator> {
   const rolePolicy: object = config ? appRolePermissionPolicy(config.scopes, config.bucket, config.jwt.identityClaim) : { Version: '1', Statement: [] };
   const bucket = settings['TVM_BUCKET'] ?? SANDBOX_BUCKET;
   return OssEmulator.start({
@@ -195,7 +202,12 @@ async function startOss(sts: StsEmulator, host: string, settings: Record<string,
     v4OnlyBuckets: legacyV1 ? [] : [bucket],
     region: settings['TVM_REGION'] ?? 'cn-hangzhou',
     credentials: credentialsFromSts(sts),
-    rolePolicies: { [settings['TVM_ROLE_ARN'] ?? sts.defaultRoleArn]: rolePolicy },
+    rolePolicies: {
+      [settings['TVM_ROLE_ARN'] ?? sts.defaultRoleArn]: rolePolicy,
+      // In function mode the function role signs OSS requests itself and holds the app role's OSS policy too (README, RAM setup).
+      ...(config?.signing.credentials === 'function' ? { [sts.functionRoleArn]: rolePolicy } : {}),
+    },
+    cors: { [bucket]: sandboxCors(pageOrigin) },
   });
 }
 

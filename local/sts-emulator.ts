@@ -209,6 +209,15 @@ export class StsEmulator {
   }
 
   /**
+   * A key registered with {@link addAccessKey} or {@link createFunctionCredentials} (not one AssumeRole
+   * issued), with the RAM principal it acts as: a user ARN, or the function role's ARN.
+   */
+  findRegistered(accessKeyId: string): (EmulatorCredentials & { principal: string }) | undefined {
+    const key = this.keys.get(accessKeyId);
+    return key && { accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret, ...(key.securityToken === undefined ? {} : { securityToken: key.securityToken }), principal: key.principal };
+  }
+
+  /**
    * Clears counters, records (and so the credentials they issued), used nonces and the fault.
    * Registered access keys and roles stay.
    */

@@ -10,8 +10,11 @@ export interface RequestLogFields {
   method?: string;
   identity?: string;
   scope?: string;
-  /** `hit`, `miss` (this request called STS), `coalesced` (it shared another's call) or `stale`. */
-  cache?: 'hit' | 'miss' | 'coalesced' | 'stale';
+  /**
+   * `hit`, `miss` (this request called STS), `coalesced` (it shared another's call), `stale`, or
+   * `ticket` (sign-request signed with the credentials of the session ticket the client sent).
+   */
+  cache?: 'hit' | 'miss' | 'coalesced' | 'stale' | 'ticket';
   stsRequestId?: string;
   /** The OSS operation sign-request signed, such as `PutObject`. */
   operation?: string;

@@ -9,6 +9,7 @@ import { type FcHttpHandler, createFunctionHandler } from '../../shared/http/fun
 import type { Logger } from '../../shared/log';
 import { answerSignRequest } from '../../shared/signing/answer-sign-request';
 import { MAX_SIGN_REQUEST_BYTES } from '../../shared/signing/sign-request';
+import { SESSION_TICKET_HEADER } from '../../shared/signing/session-ticket';
 import { EXPIRATION_HEADER, SECURITY_TOKEN_HEADER } from '../../shared/signing/signing-response';
 import { type VendingServiceOptions, createVendingService } from '../../shared/vending/caller-credentials';
 
@@ -21,7 +22,7 @@ export function createSignRequestHandler(environment: Environment, options: Vend
     setup: () => createVendingService(loadConfig(environment), options),
     // A browser app must be able to read the token (and its expiry) that goes with the signature,
     // and the server time a date refusal carries.
-    cors: (service) => ({ allowedOrigins: service.config.corsAllowedOrigins, methods: ['POST', 'GET'], exposeHeaders: [SECURITY_TOKEN_HEADER, EXPIRATION_HEADER, 'Date'] }),
+    cors: (service) => ({ allowedOrigins: service.config.corsAllowedOrigins, methods: ['POST', 'GET'], exposeHeaders: [SECURITY_TOKEN_HEADER, EXPIRATION_HEADER, 'Date'], allowHeaders: [SESSION_TICKET_HEADER] }),
     route: answerSignRequest,
   });
 }

@@ -25,7 +25,7 @@ export interface CredentialRecord {
   securityToken?: string;
   /** `yyyy-MM-ddTHH:mm:ssZ`; requests after it are refused. */
   expiration?: string;
-  /** The role the credentials act as. */
+  /** The RAM role (or, for a long-term key, user) the credentials act as: its policy in `rolePolicies` applies. */
   roleArn?: string;
   /** The session policy (RAM JSON) the credentials were issued with. */
   sessionPolicy?: string;

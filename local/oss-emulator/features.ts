@@ -70,7 +70,7 @@ export function additionalActions(operation: string, request: OssRequest): Requi
  * anything but a download; 404 `NoSuchVersion` for a version other than `null`.
  */
 export function refuseUnmodelled(operation: string, request: OssRequest): void {
-  if (hasQuery(request, 'x-oss-process') || request.headers['x-oss-process'] !== undefined) {
+  if (hasQuery(request, 'x-oss-process')) {
     throw notImplemented('image and media processing (x-oss-process)');
   }
   if (request.headers['x-oss-callback'] !== undefined || hasQuery(request, 'callback')) {

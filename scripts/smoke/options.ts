@@ -47,9 +47,11 @@ const INPUTS = {
 export const SMOKE_USAGE = `Usage: TVM_SMOKE_TOKEN=<jwt> npm run smoke -- --vend-token-url <url> --sign-request-url <url> [--scope <name>] [--oss-endpoint <url>]
 
 Checks a deployed oss-tvm end to end, as an app uses it: fetches credentials from vend-token, puts,
-gets and deletes an object under the vended prefix with ali-oss, checks that a put outside the prefix
-is denied, then has sign-request sign a PUT and sends it to OSS. One line per step; stops at the
-first failure. Secrets, tokens and signatures are never printed.
+gets and deletes an object under the vended prefix with ali-oss (V4), checks that a put outside the
+prefix is denied, then has sign-request sign a PUT in V4 (its canonical request) and in V1, and sends
+both to OSS: V4 must succeed; V1 succeeds on a bucket created before 2025-09-01 and is reported as
+refused (EC 0002-00000080) on a newer one. One line per step; stops at the first failure. Secrets,
+tokens and signatures are never printed.
 
   TVM_SMOKE_TOKEN           bearer token for both functions: environment only
   --vend-token-url <url>    vend-token HTTP trigger URL            (env TVM_SMOKE_VEND_TOKEN_URL)

@@ -7,8 +7,10 @@ export interface SmokeObjectKeys {
   readonly inside: string;
   /** Must be refused: at the bucket root, outside every user prefix. */
   readonly outside: string;
-  /** Written with a signature from sign-request: `<Prefix>oss-tvm-smoke-signed-<stamp>.txt`. */
+  /** Written with a V1 signature from sign-request: `<Prefix>oss-tvm-smoke-signed-<stamp>.txt`. */
   readonly signed: string;
+  /** Written with a V4 signature from sign-request: `<Prefix>oss-tvm-smoke-signed-v4-<stamp>.txt`. */
+  readonly signedV4: string;
 }
 
 /**
@@ -24,6 +26,7 @@ export function smokeObjectKeys(prefix: string, now: Date, canDelete = true): Sm
     inside: `${prefix}oss-tvm-smoke${suffix}.txt`,
     outside: `oss-tvm-smoke-outside-${stamp}.txt`,
     signed: `${prefix}oss-tvm-smoke-signed${suffix}.txt`,
+    signedV4: `${prefix}oss-tvm-smoke-signed-v4${suffix}.txt`,
   };
 }
 

@@ -1,10 +1,11 @@
-/** The eight steps of `npm run smoke`, in order, as an app would take them. */
+/** The ten steps of `npm run smoke`, in order, as an app would take them. */
 import { describeRequestError, ossErrorCode, parseJsonBody } from './describe-failure';
 import { type SmokeOptions, functionUrl } from './options';
 import { type OssClient, createOssClient } from './oss-client';
 import { objectUrl } from './oss-endpoint';
 import { type SmokeStep, StepFailure } from './runner';
 import { type SmokeObjectKeys, checkSignReply, putStringToSign, signedPutRequest, smokeObjectContent, smokeObjectKeys } from './smoke-objects';
+import { SESSION_TICKET_HEADER, checkCanonicalReply, checkSessionReply, putCanonicalRequest, signedV4PutRequest } from './v4-self-signing';
 import { type VendedCredentials, checkVendTokenResponse } from './vend-token-response';
 
 /** The limit for each request of a step, in milliseconds. */
@@ -30,19 +31,31 @@ interface SignedPut {
   readonly refusedAsV1?: boolean;
 }
 
+interface SignedV4Put {
+  readonly date: Date;
+  readonly authorization: string;
+  readonly securityToken: string;
+}
+
 /** OSS's EC for a V1 signature on a bucket that accepts only V4 (help.aliyun.com/en/oss/user-guide/0002-00000080). */
 const V1_NOT_SUPPORTED_EC = '0002-00000080';
 
 /**
  * The smoke test's steps: (1) vend-token, (2) put, (3) get, (4) delete under the vended prefix with
- * ali-oss, (5) a put outside the prefix that OSS must deny, (6) sign-request signs a PUT, (7) that
- * PUT is sent to OSS with `fetch`, (8) its object is deleted. Each step needs the ones before it.
+ * ali-oss (V4), (5) a put outside the prefix that OSS must deny, (6) sign-request signs the V4
+ * canonical request of a PUT (after a signing session), (7) that PUT is sent to OSS, which must accept
+ * it, (8) sign-request signs a V1 PUT, (9) that PUT is sent to OSS, which accepts it on a legacy bucket
+ * and refuses it with EC 0002-00000080 on a bucket created since 2025-09-01, (10) the signed objects
+ * are deleted. Each step needs the ones before it.
  */
 export function smokeSteps(options: SmokeOptions): SmokeStep[] {
   let session: Session | undefined;
   let signedPut: SignedPut | undefined;
+  let signedV4Put: SignedV4Put | undefined;
   const current = (): Session => session ?? failed('needs the credentials of the vend-token step');
-  const signed = (): SignedPut => signedPut ?? failed('needs the signature of the sign-request step');
+  const signed = (): SignedPut => signedPut ?? failed('needs the signature of the sign-request V1 step');
+  const signedV4 = (): SignedV4Put => signedV4Put ?? failed('needs the signature of the sign-request V4 step');
+  const signRequestUrl = functionUrl(options.signRequestUrl, options.scope);
   const send = async (url: string, init: RequestInit): Promise<{ response: Response; body: string }> => {
     try {
       const response = await fetch(url, { ...init, signal: AbortSignal.timeout(SMOKE_REQUEST_TIMEOUT_MS) });
@@ -121,12 +134,49 @@ export function smokeSteps(options: SmokeOptions): SmokeStep[] {
       },
     },
     {
-      name: 'sign-request',
+      name: 'sign-request V4',
+      run: async ({ markSecret }) => {
+        const { keys, credentials } = current();
+        const opened = await send(signRequestUrl, { method: 'GET', headers: { Authorization: `Bearer ${options.token}` } });
+        const sessionCheck = checkSessionReply(opened.response.status, parseJsonBody(opened.body));
+        if (!sessionCheck.ok) return failed(sessionCheck.reason);
+        markSecret(sessionCheck.securityToken);
+        if (sessionCheck.ticket !== undefined) markSecret(sessionCheck.ticket);
+        const date = new Date();
+        const put = { bucket: credentials.Bucket, key: keys.signedV4, contentType: SIGNED_CONTENT_TYPE, date, securityToken: sessionCheck.securityToken };
+        const { response, body } = await send(signRequestUrl, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json', ...(sessionCheck.ticket === undefined ? {} : { [SESSION_TICKET_HEADER]: sessionCheck.ticket }) },
+          body: JSON.stringify({ version: 'v4', canonicalRequest: putCanonicalRequest(put) }),
+        });
+        const check = checkCanonicalReply(response.status, parseJsonBody(body), sessionCheck.accessKeyId);
+        if (!check.ok) return failed(check.reason);
+        markSecret(check.signature);
+        signedV4Put = { date, authorization: check.authorization, securityToken: sessionCheck.securityToken };
+        const expiry = sessionCheck.expiration ? `, signing credentials expire ${sessionCheck.expiration}` : '';
+        return `HTTP 200, signed the canonical request of PUT /${credentials.Bucket}/${keys.signedV4} (OSS4-HMAC-SHA256, token from the signing session)${expiry}`;
+      },
+    },
+    {
+      name: 'signed put V4',
+      run: async () => {
+        const { keys, credentials, endpoint } = current();
+        const { date, authorization, securityToken } = signedV4();
+        const body = smokeObjectContent(keys.signedV4);
+        const url = objectUrl(endpoint, credentials.Bucket, keys.signedV4);
+        const request = signedV4PutRequest({ url, bucket: credentials.Bucket, key: keys.signedV4, contentType: SIGNED_CONTENT_TYPE, date, securityToken, authorization, body });
+        const { response, body: answer } = await send(request.url, request.init);
+        if (response.status !== 200) return failed(`${keys.signedV4}: ${describeOssRefusal(response, answer)}`);
+        return `${keys.signedV4} (${body.length} bytes) to ${new URL(url).origin}: HTTP 200`;
+      },
+    },
+    {
+      name: 'sign-request V1',
       run: async ({ markSecret }) => {
         const { keys, credentials } = current();
         const date = new Date();
         const content = putStringToSign({ bucket: credentials.Bucket, key: keys.signed, contentType: SIGNED_CONTENT_TYPE, date });
-        const { response, body } = await send(functionUrl(options.signRequestUrl, options.scope), {
+        const { response, body } = await send(signRequestUrl, {
           method: 'POST',
           headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'text/plain' },
           body: content,
@@ -142,7 +192,7 @@ export function smokeSteps(options: SmokeOptions): SmokeStep[] {
       },
     },
     {
-      name: 'signed put',
+      name: 'signed put V1',
       run: async () => {
         const { keys, credentials, endpoint } = current();
         const { date, authorization, securityToken } = signed();
@@ -154,25 +204,29 @@ export function smokeSteps(options: SmokeOptions): SmokeStep[] {
           signedPut = { ...signed(), refusedAsV1: true };
           return `${keys.signed}: refused with HTTP 403 ${V1_NOT_SUPPORTED_EC}: this bucket accepts only V4 signatures (created since 2025-09-01), so V1 self-signing cannot serve it`;
         }
-        if (response.status !== 200) {
-          const code = ossErrorCode(answer);
-          const requestId = response.headers.get('x-oss-request-id');
-          return failed(`${keys.signed}: HTTP ${response.status}${code ? ` ${code}` : ''}${requestId ? ` (request ${requestId})` : ''}`);
-        }
+        if (response.status !== 200) return failed(`${keys.signed}: ${describeOssRefusal(response, answer)}`);
         return `${keys.signed} (${body.length} bytes) to ${new URL(url).origin}: HTTP 200`;
       },
     },
     {
-      name: 'delete signed put',
+      name: 'delete signed puts',
       run: async () => {
         const { keys, canDelete, credentials } = current();
-        if (signed().refusedAsV1) return `skipped: OSS wrote nothing to ${keys.signed}`;
-        if (!canDelete) return keptBecauseNoDelete(keys.signed, credentials);
-        const { res } = await oss(keys.signed, (client) => client.delete(keys.signed), DELETE_DENIED_HINT);
-        return `${keys.signed}: HTTP ${res.status}`;
+        const written = signed().refusedAsV1 ? [keys.signedV4] : [keys.signedV4, keys.signed];
+        const notWritten = signed().refusedAsV1 ? ` (OSS wrote nothing to ${keys.signed})` : '';
+        if (!canDelete) return `skipped: scope ${credentials.Scope ?? ''} grants no delete, so ${written.join(' and ')} stay (the next run overwrites them)${notWritten}`;
+        const statuses: string[] = [];
+        for (const key of written) statuses.push(`${key}: HTTP ${(await oss(key, (client) => client.delete(key), DELETE_DENIED_HINT)).res.status}`);
+        return `${statuses.join(', ')}${notWritten}`;
       },
     },
   ];
+}
+
+function describeOssRefusal(response: Response, body: string): string {
+  const code = ossErrorCode(body);
+  const requestId = response.headers.get('x-oss-request-id');
+  return `HTTP ${response.status}${code ? ` ${code}` : ''}${requestId ? ` (request ${requestId})` : ''}`;
 }
 
 function refusesV1(response: Response, body: string): boolean {

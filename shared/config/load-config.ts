@@ -6,6 +6,7 @@
 import { type KeyObject, createPublicKey } from 'node:crypto';
 import { TvmError } from '../errors';
 import { type ScopeConfiguration, defaultScopes } from '../policy/scopes';
+import { SESSION_KEY_BYTES } from '../signing/session-ticket';
 import { scopeConfigurationProblems } from '../policy/session-policy';
 import { environmentSchema, scopesSchema } from './schemas';
 import { parseStrictJson } from './strict-json';
@@ -65,6 +66,11 @@ export interface SigningSettings {
   readonly postPolicyTtlSeconds: number;
   /** x-oss headers accepted besides the default ones. */
   readonly extraHeaders: readonly string[];
+  /**
+   * The key that seals session tickets (`TVM_SIGNING_SESSION_KEY`), shared by every instance;
+   * absent when unset, and then each instance makes its own at cold start.
+   */
+  readonly sessionKey?: Uint8Array;
 }
 
 /** Environment variables as `process.env` holds them. */
@@ -103,6 +109,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     postPolicyTtlSeconds: usable('TVM_SIGN_POST_POLICY_TTL_SECONDS') ? readTtlWithinHalfDuration(settings, 'TVM_SIGN_POST_POLICY_TTL_SECONDS', 600, durationSeconds, problems) ?? 0 : 0,
     extraHeaders: settings.TVM_SIGN_EXTRA_HEADERS?.split(',') ?? [],
   };
+  const sessionKey = usable('TVM_SIGNING_SESSION_KEY') ? readSessionKey(settings, problems) : undefined;
   if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined || durationSeconds === undefined || stsCallsPerHour === undefined) {
     throw new TvmError(500, 'InvalidConfiguration', `The function is misconfigured: ${problems.join('; ')}.`);
   }
@@ -124,7 +131,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     ...(defaultScope === undefined ? {} : { defaultScope }),
     durationSeconds,
     stsCallsPerHour,
-    signing,
+    signing: sessionKey === undefined ? signing : { ...signing, sessionKey },
     corsAllowedOrigins: settings.TVM_CORS_ALLOWED_ORIGINS?.split(',') ?? [],
   };
 }
@@ -291,6 +298,21 @@ type WholeNumberSetting = 'TVM_DURATION_SECONDS' | 'TVM_STS_CALLS_PER_HOUR' | 'T
  * maximum TTL renews at most once per D/2, and credentials just renewed always cover the URL. With
  * a TTL near D every request would miss the cache and call STS.
  */
+/**
+ * `TVM_SIGNING_SESSION_KEY`: 32 random bytes, base64 (standard or URL-safe), such as the output of
+ * `openssl rand -base64 32`. Anything else would make a weaker key or none, so it is refused.
+ */
+function readSessionKey(settings: Settings, problems: string[]): Uint8Array | undefined {
+  const text = settings.TVM_SIGNING_SESSION_KEY;
+  if (text === undefined) return undefined;
+  const key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key.length !== SESSION_KEY_BYTES || key.toString('base64').replace(/=+$/, '') !== text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')) {
+    problems.push(`TVM_SIGNING_SESSION_KEY must be ${SESSION_KEY_BYTES} random bytes in base64 (openssl rand -base64 ${SESSION_KEY_BYTES})`);
+    return undefined;
+  }
+  return key;
+}
+
 function readTtlWithinHalfDuration(settings: Settings, name: 'TVM_SIGN_MAX_URL_TTL_SECONDS' | 'TVM_SIGN_POST_POLICY_TTL_SECONDS', preferred: number, durationSeconds: number | undefined, problems: string[]): number | undefined {
   if (durationSeconds === undefined) return readWholeNumber(settings, name, preferred, 60, 43200, problems);
   const half = Math.floor(durationSeconds / 2);

@@ -119,6 +119,11 @@ export const environmentSchema = {
       pattern: '^(x-oss-forbid-overwrite|x-oss-storage-class|x-oss-server-side-encryption)(,(x-oss-forbid-overwrite|x-oss-storage-class|x-oss-server-side-encryption))*$',
       description: 'a comma-separated list of x-oss headers to accept besides the default ones, from x-oss-forbid-overwrite, x-oss-storage-class, x-oss-server-side-encryption',
     },
+    TVM_SIGNING_SESSION_KEY: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9+/_-]{43}=?$',
+      description: 'a key of 32 random bytes in base64, such as the output of openssl rand -base64 32',
+    },
     TVM_DURATION_SECONDS: {
       type: 'string',
       pattern: '^[0-9]{3,5}$',

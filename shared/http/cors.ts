@@ -13,6 +13,8 @@ export interface CorsPolicy {
   readonly methods: readonly string[];
   /** Response headers a browser app may read besides the simple ones. */
   readonly exposeHeaders?: readonly string[];
+  /** Request headers a browser app may send besides `Authorization` and `Content-Type`. */
+  readonly allowHeaders?: readonly string[];
 }
 
 const ALLOWED_REQUEST_HEADERS = 'Authorization, Content-Type';
@@ -26,7 +28,7 @@ export function preflightResponse(request: HttpRequest, policy: CorsPolicy): Htt
     Object.assign(headers, {
       'Access-Control-Allow-Origin': origin,
       'Access-Control-Allow-Methods': policy.methods.join(', '),
-      'Access-Control-Allow-Headers': ALLOWED_REQUEST_HEADERS,
+      'Access-Control-Allow-Headers': [ALLOWED_REQUEST_HEADERS, ...(policy.allowHeaders ?? [])].join(', '),
       'Access-Control-Max-Age': PREFLIGHT_MAX_AGE_SECONDS,
     });
   }

@@ -9,6 +9,7 @@
 import { TvmError, dateOutOfRange } from '../errors';
 import { evaluatePolicy } from '../policy/evaluate-policy';
 import type { SessionPolicy } from '../policy/session-policy';
+import { type UploadLimits, forbidsOverwrite, requireUploadAccepted } from '../policy/upload-limits';
 import type { SignableRequest } from './signable-request';
 import { parseV4Timestamp } from './signature-v4';
 import { parseRfc1123 } from './string-to-sign';
@@ -24,6 +25,8 @@ export interface SigningRules {
   readonly maxSkewSeconds: number;
   readonly maxUrlTtlSeconds: number;
   readonly extraHeaders: readonly string[];
+  /** The caller's scope's upload limits: the Content-Type and `x-oss-forbid-overwrite` a signature carries are held to them. */
+  readonly upload: UploadLimits | undefined;
 }
 
 /** The OSS operation a content signs, and the RAM action that authorizes it. */
@@ -65,6 +68,11 @@ export interface SignatureDialect {
   readonly listingRefusal: string;
   /** Whether the signature covers a listing's `prefix` parameter, so a listing can be authorized (V4). */
   readonly signsListingPrefix: boolean;
+  /**
+   * Whether a signature of `key?sub-resources` also fits the key `key?sub-resources` without
+   * sub-resources (V1: OSS writes the raw key, then `?` and the sub-resources, so both read the same).
+   */
+  readonly keyMayHoldSubresources: boolean;
 }
 
 /** Signature V1: `x-oss-date` in RFC 1123, a presigned URL's token in the `security-token` sub-resource. */
@@ -77,6 +85,7 @@ export const V1_DIALECT: SignatureDialect = {
   presignedTokenPlace: 'the security-token sub-resource',
   listingRefusal: 'Listing is not signed: a V1 signature does not cover the listing prefix, so it would list the whole bucket. List with vend-token credentials instead.',
   signsListingPrefix: false,
+  keyMayHoldSubresources: true,
 };
 
 /**
@@ -93,6 +102,7 @@ export const V4_DIALECT: SignatureDialect = {
   presignedTokenPlace: 'the x-oss-security-token query parameter',
   listingRefusal: 'Listing is signed only with a prefix parameter under your own prefix; otherwise it would list the whole bucket.',
   signsListingPrefix: true,
+  keyMayHoldSubresources: false,
 };
 
 /**
@@ -101,7 +111,7 @@ export const V4_DIALECT: SignatureDialect = {
  * @returns the operation it signs.
  * @throws {@link TvmError} 403 with a code naming the reason: `DateOutOfRange`,
  *   `HeaderNotAllowed`, `ResourceNotAllowed`, `BucketNotAllowed`, `ListingNotSignable`,
- *   `KeyNotAllowed`, `SubResourceNotAllowed` or `OperationNotAllowed`.
+ *   `KeyNotAllowed`, `SubResourceNotAllowed`, `OperationNotAllowed` or `UploadNotAllowed`.
  */
 export function authorizeStringToSign(content: SignableRequest, rules: SigningRules): SignableOperation {
   return authorizeRequest(content, rules, V1_DIALECT);
@@ -122,12 +132,36 @@ export function authorizeRequest(request: SignableRequest, rules: SigningRules, 
   checkHeaders(request, rules, dialect);
   if (dialect.signsListingPrefix && request.verb === 'GET' && request.bucket === rules.bucket && request.key === '') return authorizeListing(request, rules, dialect);
   checkResource(request, rules, dialect);
+  if (dialect.keyMayHoldSubresources && request.subresources.length > 0) checkKeyWithSubresources(request);
   const { operation, action } = operationOf(request, dialect);
   const resource = `acs:oss:*:*:${request.bucket}/${request.key}`;
   if (evaluatePolicy(rules.policy, action, resource) !== 'allow') {
     throw refused('OperationNotAllowed', `Your access does not allow ${operation} on this object.`);
   }
+  checkUploadLimits(request, operation, rules.upload);
   return { operation, action, resource };
+}
+
+/** Operations that set the Content-Type an object is stored with. */
+const TYPED_UPLOADS = ['PutObject', 'InitiateMultipartUpload', 'AppendObject'];
+/** Operations that write an object, replacing any under the same key unless x-oss-forbid-overwrite is true. */
+const OVERWRITING_UPLOADS = ['PutObject', 'CompleteMultipartUpload'];
+
+/**
+ * The scope's upload limits, as far as a signed request carries them: its Content-Type (signed in
+ * V1 and V4) for the operations that set it, and `x-oss-forbid-overwrite: true` (signed as an x-oss
+ * header) for those that would replace an object. Size is not signed: `maxBytes` holds only for forms.
+ */
+function checkUploadLimits(request: SignableRequest, operation: string, upload: UploadLimits | undefined): void {
+  if (TYPED_UPLOADS.includes(operation)) requireUploadAccepted({ contentType: request.contentType }, upload);
+  if (!forbidsOverwrite(upload)) return;
+  if (operation === 'AppendObject') {
+    throw new TvmError(403, 'UploadNotAllowed', 'Appending changes an existing object, and this scope never changes one (upload.overwrite: false).');
+  }
+  const forbid = request.headers.find(([name]) => name === 'x-oss-forbid-overwrite')?.[1];
+  if (OVERWRITING_UPLOADS.includes(operation) && forbid !== 'true') {
+    throw new TvmError(403, 'UploadNotAllowed', `This scope never replaces an existing object (upload.overwrite: false): sign ${operation} with the header x-oss-forbid-overwrite: true.`);
+  }
 }
 
 function checkDate(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): void {
@@ -149,7 +183,12 @@ function checkDate(request: SignableRequest, rules: SigningRules, dialect: Signa
 function checkHeaders(request: SignableRequest, rules: SigningRules, dialect: SignatureDialect): void {
   for (const [name, value] of request.headers) {
     const refusal = REFUSED_HEADER_REASONS.find(([refusedName]) => name.startsWith(refusedName));
-    const allowed = name.startsWith('x-oss-meta-') || DEFAULT_SIGNABLE_HEADERS.includes(name) || dialect.ownHeaders.includes(name) || rules.extraHeaders.includes(name);
+    const allowed =
+      name.startsWith('x-oss-meta-') ||
+      DEFAULT_SIGNABLE_HEADERS.includes(name) ||
+      dialect.ownHeaders.includes(name) ||
+      rules.extraHeaders.includes(name) ||
+      (name === 'x-oss-forbid-overwrite' && forbidsOverwrite(rules.upload));
     if (!allowed) throw refused('HeaderNotAllowed', `The header ${name} is not signed: ${refusal?.[1] ?? 'it is not on the list of accepted headers'}.`);
     if (name === 'x-oss-date') {
       const time = dialect.parseDateHeader(value);
@@ -186,6 +225,17 @@ function checkResource(request: Pick<SignableRequest, 'verb' | 'bucket' | 'key' 
     throw refused('KeyNotAllowed', 'Object keys with "." or ".." segments are not signed.');
   }
   if (!request.key.startsWith(rules.prefix)) throw refused('KeyNotAllowed', `Only objects under ${rules.prefix} are signed for you.`);
+}
+
+/**
+ * The same signature fits the key that ends with this content's sub-resources (V1); that key, too,
+ * must have no `.` or `..` segment (it is under the caller's prefix, as it extends the key).
+ */
+function checkKeyWithSubresources(request: SignableRequest): void {
+  const written = request.subresources.map(([name, value]) => (value === undefined ? name : `${name}=${value}`)).join('&');
+  if (`${request.key}?${written}`.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw refused('KeyNotAllowed', 'Object keys with "." or ".." segments are not signed, nor sub-resources that would make one of the key they follow.');
+  }
 }
 
 type Operation = { operation: string; action: string };
@@ -239,6 +289,13 @@ const RESPONSE_OVERRIDES = [
   'response-expires',
 ];
 
+/**
+ * What a `response-*` override may be: a header value (a media type, a disposition with its file
+ * name, a date, a language, an encoding, cache directives) of 1 to 256 printable ASCII characters,
+ * without `?` (which could start sub-resources in a V1 resource) or spaces at either end.
+ */
+const RESPONSE_OVERRIDE_VALUE = /^[\x21-\x3e\x40-\x7e]([\x20-\x3e\x40-\x7e]{0,254}[\x21-\x3e\x40-\x7e])?$/;
+
 function operationOf(content: SignableRequest, dialect: SignatureDialect): Operation {
   const token = dialect.tokenSubresource;
   if (content.date.kind === 'date' && content.subresources.some(([name]) => name === token)) {
@@ -268,7 +325,7 @@ function operationOf(content: SignableRequest, dialect: SignatureDialect): Opera
       return { operation: 'ListParts', action: 'oss:ListParts' };
     case read && only('objectMeta') && value('objectMeta') === undefined:
       return { operation: 'GetObjectMeta', action: 'oss:GetObject' };
-    case read && names.every((name) => RESPONSE_OVERRIDES.includes(name)):
+    case read && names.every((name) => RESPONSE_OVERRIDES.includes(name)) && subresources.every(([, given]) => given !== undefined && RESPONSE_OVERRIDE_VALUE.test(given)):
       return { operation: content.verb === 'GET' ? 'GetObject' : 'HeadObject', action: 'oss:GetObject' };
     case content.verb === 'DELETE' && only():
       return { operation: 'DeleteObject', action: 'oss:DeleteObject' };

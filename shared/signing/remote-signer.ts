@@ -16,8 +16,8 @@ import { authorizeResource, authorizeStringToSign } from './authorize-signing';
 import { ossV1Signature } from './oss-signature';
 import { SIGNABLE_VERBS, type SignableVerb } from './signable-request';
 import { V4_ALGORITHM, V4_PRODUCT, V4_TERMINATOR, parseV4Timestamp, v4Signature } from './signature-v4';
-import { carriedToken, requireSigningCredentials } from './security-token';
-import { signingCredentials } from '../vending/signing-credentials';
+import { carriedToken } from './security-token';
+import { credentialsForBuiltRequest } from './session-credentials';
 import { signingRules } from './sign-for-caller';
 import type { RemoteSignerV1Info, RemoteSignerV4Info, SignRequest } from './sign-request';
 import { parseStringToSign } from './string-to-sign';
@@ -118,8 +118,7 @@ export async function signRemoteSignerV4(service: VendingService, invocation: In
   const { info } = request;
   const parsed = authorizeRemoteSignerV4(info, { bucket: config.bucket, region: config.region, prefix: caller.policy.prefix, now, maxSkewSeconds: config.signing.maxSkewSeconds });
   invocation.log.operation = `hash-only ${info.method}`;
-  const { credentials, expiration } = await signingCredentials(service, invocation, caller, { now });
-  requireSigningCredentials({ accessKeyId: info.accessKeyId, tokenVisible: false }, credentials);
+  const { credentials, expiration } = await credentialsForBuiltRequest(service, invocation, caller, { now }, { accessKeyId: info.accessKeyId, tokenVisible: false });
   return {
     signature: v4Signature(credentials.accessKeySecret, parsed.date, config.region, info.stringToSign),
     ...(credentials.securityToken === undefined ? {} : { securityToken: credentials.securityToken }),
@@ -144,8 +143,8 @@ export async function signRemoteSignerV1(service: VendingService, invocation: In
   const now = service.now();
   const { operation } = authorizeStringToSign(parsed, signingRules(service.config, caller, now));
   invocation.log.operation = operation;
-  const { credentials, expiration } = await signingCredentials(service, invocation, caller, parsed.date.kind === 'expires' ? { now, validUntil: parsed.date.time } : { now });
-  requireSigningCredentials({ accessKeyId: info.accessKeyId, tokenVisible: true, securityToken: carriedToken(parsed)?.value }, credentials);
+  const need = parsed.date.kind === 'expires' ? { now, validUntil: parsed.date.time } : { now };
+  const { credentials, expiration } = await credentialsForBuiltRequest(service, invocation, caller, need, { accessKeyId: info.accessKeyId, tokenVisible: true, securityToken: carriedToken(parsed)?.value });
   return {
     signature: ossV1Signature(credentials.accessKeySecret, info.stringToSign),
     ...(credentials.securityToken === undefined ? {} : { securityToken: credentials.securityToken }),

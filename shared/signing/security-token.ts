@@ -27,7 +27,7 @@ export function bindSecurityToken(raw: string, parsed: StringToSign, token: stri
     throw mismatch(token);
   }
   if (token === undefined) return raw;
-  return parsed.date.kind === 'expires' ? insertSubresource(raw, token) : insertHeader(raw, parsed, token);
+  return parsed.date.kind === 'expires' ? insertSubresource(raw, parsed, token) : insertHeader(raw, parsed, token);
 }
 
 /**
@@ -56,27 +56,28 @@ export interface CarriedCredentials {
  * for long-term keys). A request built with credentials that have since been renewed (by the
  * cache, or by FC for the function role) is refused, and the reply carries the current ones.
  *
+ * @param sessionTicket the current credentials' session ticket, sent along with them when given.
  * @throws {@link TvmError} 409 `SecurityTokenMismatch` with the current `AccessKeyId` and
- *   `SecurityToken` in the body (the token also in the `x-oss-security-token` header).
+ *   `SecurityToken` (and `SessionTicket`) in the body (the token also in the `x-oss-security-token` header).
  */
-export function requireSigningCredentials(carried: CarriedCredentials, current: AccessCredentials): void {
+export function requireSigningCredentials(carried: CarriedCredentials, current: AccessCredentials, sessionTicket?: string): void {
   if (carried.accessKeyId !== undefined && carried.accessKeyId !== current.accessKeyId) {
-    throw staleCredentials(current, 'The request was built with other credentials than the ones that sign it now (they were renewed).');
+    throw staleCredentials(current, sessionTicket, 'The request was built with other credentials than the ones that sign it now (they were renewed).');
   }
   if (!carried.tokenVisible || carried.securityToken === current.securityToken) return;
   if (current.securityToken === undefined) {
-    throw staleCredentials(current, 'The request carries a security token, but this service signs with keys that need none; remove it.');
+    throw staleCredentials(current, sessionTicket, 'The request carries a security token, but this service signs with keys that need none; remove it.');
   }
-  throw staleCredentials(current, carried.securityToken === undefined
+  throw staleCredentials(current, sessionTicket, carried.securityToken === undefined
     ? 'The request carries no security token; it must carry the x-oss-security-token of the signing credentials.'
     : 'The request carries a security token other than the current one.');
 }
 
-function staleCredentials(current: AccessCredentials, reason: string): TvmError {
+function staleCredentials(current: AccessCredentials, sessionTicket: string | undefined, reason: string): TvmError {
   const token = current.securityToken;
   return new TvmError(409, 'SecurityTokenMismatch', `${reason} Build it again with the AccessKeyId and SecurityToken in this response (or from GET /) and sign again.`, {
     ...(token === undefined ? {} : { headers: { [HEADER]: token } }),
-    bodyFields: { AccessKeyId: current.accessKeyId, ...(token === undefined ? {} : { SecurityToken: token }) },
+    bodyFields: { AccessKeyId: current.accessKeyId, ...(token === undefined ? {} : { SecurityToken: token }), ...(sessionTicket === undefined ? {} : { SessionTicket: sessionTicket }) },
   });
 }
 
@@ -88,12 +89,14 @@ function insertHeader(raw: string, parsed: StringToSign, token: string): string 
   return lines.join('\n');
 }
 
-function insertSubresource(raw: string, token: string): string {
+/** The token as a sub-resource, after the `?` where the parsed sub-resources start (a key may hold `?` too). */
+function insertSubresource(raw: string, parsed: StringToSign, token: string): string {
   const cut = raw.lastIndexOf('\n') + 1;
   const resource = raw.slice(cut);
-  const query = resource.indexOf('?');
   const entry = `${SUBRESOURCE}=${token}`;
-  if (query === -1) return `${raw}?${entry}`;
+  if (parsed.subresources.length === 0) return `${raw}?${entry}`;
+  const written = parsed.subresources.map(([name, value]) => (value === undefined ? name : `${name}=${value}`)).join('&');
+  const query = resource.length - written.length - 1;
   const parts = resource.slice(query + 1).split('&');
   const after = parts.findIndex((part) => (part.split('=')[0] ?? '') > SUBRESOURCE);
   parts.splice(after === -1 ? parts.length : after, 0, entry);

@@ -8,10 +8,9 @@
 import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
 import { type VendingService, authorizeCaller } from '../vending/caller-credentials';
-import { signingCredentials } from '../vending/signing-credentials';
 import { V4_DIALECT, authorizeRequest } from './authorize-signing';
 import { type V4Credential, parseCanonicalRequest } from './canonical-request';
-import { requireSigningCredentials } from './security-token';
+import { credentialsForBuiltRequest } from './session-credentials';
 import { signingRules } from './sign-for-caller';
 import type { SignRequest } from './sign-request';
 import { V4_PRODUCT, v4Authorization, v4Scope, v4Signature, v4StringToSign } from './signature-v4';
@@ -45,8 +44,9 @@ export async function signCanonicalRequest(service: VendingService, invocation: 
   const { operation } = authorizeRequest(parsed.request, signingRules(config, caller, now), V4_DIALECT);
   invocation.log.operation = operation;
   const { date: valid } = parsed.request;
-  const { credentials, expiration } = await signingCredentials(service, invocation, caller, valid.kind === 'expires' ? { now, validUntil: valid.time } : { now });
-  requireSigningCredentials({ ...(parsed.presigned === undefined ? {} : { accessKeyId: parsed.presigned.credential.accessKeyId }), tokenVisible: true, securityToken: parsed.securityToken }, credentials);
+  const need = valid.kind === 'expires' ? { now, validUntil: valid.time } : { now };
+  const carried = { ...(parsed.presigned === undefined ? {} : { accessKeyId: parsed.presigned.credential.accessKeyId }), tokenVisible: true, securityToken: parsed.securityToken };
+  const { credentials, expiration } = await credentialsForBuiltRequest(service, invocation, caller, need, carried);
   const scope = v4Scope(date, config.region);
   const stringToSign = v4StringToSign(parsed.timestamp, scope, request.canonicalRequest);
   const signature = v4Signature(credentials.accessKeySecret, date, config.region, stringToSign);

@@ -64,5 +64,6 @@ export function signingRules(config: TvmConfig, caller: AuthorizedCaller, now: n
     maxSkewSeconds: config.signing.maxSkewSeconds,
     maxUrlTtlSeconds: config.signing.maxUrlTtlSeconds,
     extraHeaders: config.signing.extraHeaders,
+    upload: caller.scope.definition.upload,
   };
 }

@@ -42,8 +42,9 @@ export function signingResponse(mode: V1ContentRequest['mode'], signed: SignedCo
 }
 
 /**
- * The signing session: `{"StatusCode":200,"AccessKeyId","SecurityToken","Expiration","Region","Bucket","Endpoint","Prefix","ServerTime"}`
- * (`SecurityToken` and `Expiration` only when the signing credentials have them); never the secret.
+ * The signing session: `{"StatusCode":200,"AccessKeyId","SecurityToken","Expiration","Region","Bucket","Endpoint","Prefix","ServerTime","SessionTicket"}`
+ * (`SecurityToken` and `Expiration` only when the signing credentials have them, `SessionTicket` only
+ * for scoped ones); never the secret in the clear.
  */
 export function sessionResponse(session: SigningSession): HttpResponse {
   return jsonResponse(200, {
@@ -56,6 +57,7 @@ export function sessionResponse(session: SigningSession): HttpResponse {
     Endpoint: session.endpoint,
     Prefix: session.prefix,
     ServerTime: isoSeconds(new Date(session.serverTime)),
+    ...(session.sessionTicket === undefined ? {} : { SessionTicket: session.sessionTicket }),
   });
 }
 

@@ -6,6 +6,7 @@
 import type { Invocation } from '../http/function-handler';
 import { type VendingService, authorizeCaller } from '../vending/caller-credentials';
 import { signingCredentials } from '../vending/signing-credentials';
+import { sessionTicket } from './session-credentials';
 import type { SessionRequest } from './sign-request';
 
 /** What a client needs to build requests that sign-request will sign. */
@@ -22,6 +23,8 @@ export interface SigningSession {
   readonly prefix: string;
   /** Server time in ms, for a client to correct its clock. */
   readonly serverTime: number;
+  /** The scoped credentials sealed for the caller to send back with each signature request (`x-tvm-session-ticket`); absent in `function` mode. */
+  readonly sessionTicket?: string;
 }
 
 /**
@@ -35,7 +38,9 @@ export async function openSigningSession(service: VendingService, invocation: In
   const { config } = service;
   const caller = await authorizeCaller(service, invocation, request.scope);
   const now = service.now();
-  const { credentials, expiration } = await signingCredentials(service, invocation, caller, { now });
+  const signing = await signingCredentials(service, invocation, caller, { now });
+  const { credentials, expiration } = signing;
+  const ticket = sessionTicket(service, caller, signing);
   invocation.log.operation = 'SigningSession';
   return {
     accessKeyId: credentials.accessKeyId,
@@ -46,5 +51,6 @@ export async function openSigningSession(service: VendingService, invocation: In
     endpoint: config.ossEndpoint,
     prefix: caller.policy.prefix,
     serverTime: now,
+    ...(ticket === undefined ? {} : { sessionTicket: ticket }),
   };
 }

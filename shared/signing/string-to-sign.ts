@@ -5,6 +5,7 @@
  * nothing is repaired.
  */
 import { TvmError } from '../errors';
+import { isOssSubresource } from './oss-subresources';
 import { SIGNABLE_VERBS, type SignableRequest, type SignableVerb } from './signable-request';
 
 /** The largest content accepted, in bytes. */
@@ -21,7 +22,10 @@ const RFC1123 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Ju
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const CONTENT_MD5 = /^([A-Za-z0-9+/]{22}==)?$/;
 const CONTENT_TYPE = /^[\x21-\x7e]([\x20-\x7e]{0,254}[\x21-\x7e])?$|^$/;
-const HEADER_LINE = /^(x-oss-[a-z0-9-]{1,64}):([\x21-\x7e]([\x20-\x7e]{0,2046}[\x21-\x7e])?)$/;
+const HEADER_NAME = /^x-oss-[a-z0-9-]{1,64}$/;
+const HEADER_VALUE = /^([\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?)?$/;
+/** The longest header value signed, in characters. */
+export const MAX_HEADER_VALUE_LENGTH = 2048;
 const SUBRESOURCE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 
@@ -72,30 +76,59 @@ function parseDateLine(line: string): StringToSign['date'] {
   return { kind: 'date', time };
 }
 
+/**
+ * `x-oss-name:value` lines: values are trimmed printable ASCII, empty only for `x-oss-meta-*` (OSS
+ * keeps an empty metadata value, and the SDKs sign it as `x-oss-meta-name:`).
+ */
 function parseHeaders(lines: readonly string[]): [string, string][] {
   const headers: [string, string][] = [];
   for (const line of lines) {
-    const match = HEADER_LINE.exec(line);
-    if (match === null) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1);
+    if (colon === -1 || !HEADER_NAME.test(name)) {
       throw malformed(line.startsWith('/') ? 'it holds more than one resource line' : 'a header line is not a lowercase "x-oss-name:value" line');
     }
-    const name = match[1] as string;
+    if (value.length > MAX_HEADER_VALUE_LENGTH) throw malformed(`the value of ${name} is longer than ${MAX_HEADER_VALUE_LENGTH} characters`);
+    if (!HEADER_VALUE.test(value) || (value === '' && !name.startsWith('x-oss-meta-'))) throw malformed('a header line is not a lowercase "x-oss-name:value" line');
     const previous = headers[headers.length - 1];
     if (previous !== undefined && !(previous[0] < name)) throw malformed('its x-oss header lines are not in strictly ascending order of name');
-    headers.push([name, match[2] as string]);
+    headers.push([name, value]);
   }
   return headers;
 }
 
+/**
+ * The resource line `/bucket/key[?sub-resources]`. A key may hold `?` (OSS puts the raw key into
+ * the resource), so the sub-resources start at the one `?` that OSS could read them after: one
+ * followed by the name of a sub-resource of its list ({@link isOssSubresource}) and then `=`, `&`
+ * or the end. A `?` followed by anything else can only be part of the key; more than one `?` that
+ * could start the sub-resources is ambiguous (a value could smuggle sub-resources past the reading
+ * that was authorized) and is refused.
+ */
 function parseResource(resource: string): Pick<StringToSign, 'bucket' | 'key' | 'subresources'> {
   if (!resource.startsWith('/')) throw malformed('its last line is not a resource starting with "/"');
-  const query = resource.indexOf('?');
+  const separators = subresourceSeparators(resource);
+  if (separators.length > 1) {
+    throw new TvmError(403, 'SubResourceNotAllowed', 'The resource is ambiguous: OSS could read sub-resources after more than one "?" of it, so what it signs is not certain.');
+  }
+  const query = separators[0] ?? -1;
   const path = query === -1 ? resource : resource.slice(0, query);
   const slash = path.indexOf('/', 1);
   const bucket = slash === -1 ? path.slice(1) : path.slice(1, slash);
   const key = slash === -1 ? '' : path.slice(slash + 1);
   if (slash === -1 && bucket !== '') throw malformed('its resource names a bucket without the "/" that follows it');
   return { bucket, key, subresources: query === -1 ? [] : parseSubresources(resource.slice(query + 1)) };
+}
+
+/** Where a `?` of the resource is followed by an OSS sub-resource name ended by `=`, `&` or the end. */
+function subresourceSeparators(resource: string): number[] {
+  const found: number[] = [];
+  for (let at = resource.indexOf('?'); at !== -1; at = resource.indexOf('?', at + 1)) {
+    const name = /^[^=&]*/.exec(resource.slice(at + 1))?.[0] ?? '';
+    if (isOssSubresource(name)) found.push(at);
+  }
+  return found;
 }
 
 function parseSubresources(text: string): [string, string | undefined][] {

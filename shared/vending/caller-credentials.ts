@@ -3,8 +3,10 @@
  * the scope, build the session policy, and get credentials through the cached, single-flight
  * provider. Built once per instance by {@link createVendingService}.
  */
+import { randomBytes } from 'node:crypto';
 import { type Authenticator, createAuthenticator } from '../auth/authenticate';
 import type { TvmConfig } from '../config/load-config';
+import { SESSION_KEY_BYTES } from '../signing/session-ticket';
 import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
 import { type SelectedScope, selectScope } from '../policy/scopes';
@@ -21,6 +23,8 @@ export interface VendingService {
   readonly credentials: CredentialProvider;
   /** The instance's clock, in ms. */
   readonly now: () => number;
+  /** The key that seals session tickets: `TVM_SIGNING_SESSION_KEY`, or one made at cold start for this instance alone. */
+  readonly sessionKey: Uint8Array;
 }
 
 /** Options of {@link createVendingService}, for tests and the sandbox. */
@@ -41,6 +45,7 @@ export function createVendingService(config: TvmConfig, options: VendingServiceO
   return {
     config,
     now: options.now ?? Date.now,
+    sessionKey: config.signing.sessionKey ?? randomBytes(SESSION_KEY_BYTES),
     authenticate: createAuthenticator(config.jwt),
     credentials: new CredentialProvider({
       sts: options.sts ?? new StsClient({ endpoint: config.stsEndpoint }),

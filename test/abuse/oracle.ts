@@ -6,6 +6,7 @@
  * defensible code is allowed; a 200 is expected only when no rule is broken.
  */
 import type { ErrorCode } from '../../shared/errors';
+import { isOssSubresource } from '../../shared/signing/oss-subresources';
 import { BUCKET, DEFAULT_SCOPE, EXTRA_HEADERS, type FunctionName, SCOPES, type ScopeName, SKEW_SECONDS, URL_TTL_SECONDS, type Verdict, prefixOf, refuse } from './world';
 
 export const VEND_TOKEN_MAX_BODY = 4096;
@@ -308,7 +309,8 @@ export function operationOf(verb: string, subresources: readonly Subresource[]):
   if (verb === 'DELETE' && names === 'uploadId' && UPLOAD_ID.test(value('uploadId') ?? '')) return 'oss:AbortMultipartUpload';
   if (verb === 'GET' && names === 'uploadId' && UPLOAD_ID.test(value('uploadId') ?? '')) return 'oss:ListParts';
   if (read && names === 'objectMeta' && bare('objectMeta')) return 'oss:GetObject';
-  if (read && subresources.every(([name]) => RESPONSE_OVERRIDES.includes(name))) return 'oss:GetObject';
+  // README: response-* values are 1 to 256 printable ASCII characters, no "?", no space at either end.
+  if (read && subresources.every(([name, value]) => RESPONSE_OVERRIDES.includes(name) && value !== undefined && /^[!-~](?:[ -~]{0,254}[!-~])?$/.test(value) && !value.includes('?'))) return 'oss:GetObject';
   if (verb === 'DELETE' && names === '') return 'oss:DeleteObject';
   return undefined;
 }
@@ -357,8 +359,9 @@ export function contentVerdict(text: string, caller: Caller, now: number): { rea
 
   const headers: [string, string][] = [];
   for (const line of headerLines) {
-    const match = /^(x-oss-[a-z0-9-]+):([\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)$/.exec(line);
-    if (match === null || (match[1] ?? '').length > 70 || (match[2] ?? '').length > 2048) {
+    // README: a value is trimmed printable ASCII of at most 2,048 characters, empty only for x-oss-meta-*.
+    const match = /^(x-oss-[a-z0-9-]+):((?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?)$/.exec(line);
+    if (match === null || (match[1] ?? '').length > 70 || (match[2] ?? '').length > 2048 || (match[2] === '' && !(match[1] ?? '').startsWith('x-oss-meta-'))) {
       malformed();
       continue;
     }
@@ -380,7 +383,15 @@ export function contentVerdict(text: string, caller: Caller, now: number): { rea
   if (!resource.startsWith('/')) {
     malformed();
   } else {
-    const question = resource.indexOf('?');
+    // README: the sub-resources start at the "?" followed by a name OSS reads into the resource (the
+    // SDKs' signing list, or x-oss-*) and then "=", "&" or the end; any other "?" is part of the key,
+    // and more than one such "?" is ambiguous.
+    const separators: number[] = [];
+    for (let at = resource.indexOf('?'); at !== -1; at = resource.indexOf('?', at + 1)) {
+      if (isOssSubresource(/^[^=&]*/.exec(resource.slice(at + 1))?.[0] ?? '')) separators.push(at);
+    }
+    if (separators.length > 1) return { codes: [...codes, 'SubResourceNotAllowed'] };
+    const question = separators[0] ?? -1;
     const path = question === -1 ? resource : resource.slice(0, question);
     if (question !== -1) {
       for (const part of resource.slice(question + 1).split('&')) {
@@ -409,6 +420,8 @@ export function contentVerdict(text: string, caller: Caller, now: number): { rea
       if ((verb === 'GET' || verb === 'HEAD') && others.length === 0) codes.add('ListingNotSignable');
     } else {
       if (key.split('/').some((segment) => segment === '.' || segment === '..') || !key.startsWith(prefixOf(caller.scope, caller.identity))) codes.add('KeyNotAllowed');
+      // The key that holds its own sub-resources reads the same (README): it may not have dot segments either.
+      if (question !== -1 && resource.slice(slash + 1).split('/').some((segment) => segment === '.' || segment === '..')) codes.add('KeyNotAllowed');
       if (tokenResource && presigned === false) codes.add('SubResourceNotAllowed');
       if (signableVerb) {
         const action = operationOf(verb, others);
@@ -428,10 +441,11 @@ export function contentVerdict(text: string, caller: Caller, now: number): { rea
   }
   if (token === undefined) return { signedString: undefined };
   if (presigned) {
-    const question = resource.indexOf('?');
-    const parts = [...(question === -1 ? [] : resource.slice(question + 1).split('&')), `security-token=${token}`];
+    // The token joins the sub-resources where they start (after the key, which may hold "?").
+    const query = subresources.map(([name, value]) => (value === undefined ? name : `${name}=${value}`)).join('&');
+    const path = subresources.length === 0 ? resource : resource.slice(0, resource.length - query.length - 1);
+    const parts = [...(subresources.length === 0 ? [] : query.split('&')), `security-token=${token}`];
     parts.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
-    const path = question === -1 ? resource : resource.slice(0, question);
     return { signedString: [...lines.slice(0, -1), `${path}?${parts.join('&')}`].join('\n') };
   }
   const withToken = [...headerLines, `x-oss-security-token:${token}`].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));

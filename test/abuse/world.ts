@@ -379,6 +379,9 @@ const ERROR_KEYS = 'ErrorCode,ErrorMessage,RequestId,StatusCode';
 const MISMATCH_KEYS = 'ErrorCode,ErrorMessage,RequestId,SecurityToken,StatusCode';
 /** A 409 for a request the client built itself names the current AccessKeyId too. */
 const STALE_KEYS = 'AccessKeyId,ErrorCode,ErrorMessage,RequestId,SecurityToken,StatusCode';
+/** …and, for scoped credentials, their session ticket. */
+const TICKETED_KEYS = 'AccessKeyId,ErrorCode,ErrorMessage,RequestId,SecurityToken,SessionTicket,StatusCode';
+const TICKET = /^t1\.[A-Za-z0-9_-]+$/;
 const DATE_KEYS = 'ErrorCode,ErrorMessage,RequestId,ServerTime,StatusCode';
 
 /** A failed check: the property fails with what was wrong and the input. */
@@ -429,8 +432,9 @@ export function checkResponse(world: World, fn: FunctionName, response: HttpResp
   const mismatch = code === 'SecurityTokenMismatch';
   const dated = code === 'DateOutOfRange';
   const keys = Object.keys(body).sort().join(',');
-  check(mismatch ? keys === MISMATCH_KEYS || keys === STALE_KEYS : keys === (dated ? DATE_KEYS : ERROR_KEYS), 'the documented error body {StatusCode, ErrorCode, ErrorMessage, RequestId}');
-  if (keys === STALE_KEYS) check(world.sts.findIssued(String(body['AccessKeyId']))?.issued.securityToken === body['SecurityToken'], 'the 409 names the AccessKeyId of the token it gives');
+  check(mismatch ? keys === MISMATCH_KEYS || keys === STALE_KEYS || keys === TICKETED_KEYS : keys === (dated ? DATE_KEYS : ERROR_KEYS), 'the documented error body {StatusCode, ErrorCode, ErrorMessage, RequestId}');
+  if (keys === TICKETED_KEYS) check(TICKET.test(String(body['SessionTicket'])), 'a session ticket with the current credentials');
+  if (keys === STALE_KEYS || keys === TICKETED_KEYS) check(world.sts.findIssued(String(body['AccessKeyId']))?.issued.securityToken === body['SecurityToken'], 'the 409 names the AccessKeyId of the token it gives');
   if (dated) {
     // The server time a client corrects its clock by: the handlers' clock, in the body and the Date header.
     check(body['ServerTime'] === new Date(world.now).toISOString().replace('.000Z', 'Z'), 'ServerTime is the server clock, yyyy-MM-ddTHH:mm:ssZ');
@@ -512,13 +516,14 @@ function checkSuccess(world: World, fn: FunctionName, response: HttpResponse, ac
 /** A signing session: the caller's own scoped credentials' AccessKeyId and token, where to sign, and never the secret. */
 function checkSession(world: World, response: HttpResponse, accept: Extract<Verdict, { kind: 'accept' }>, resource: string, check: (ok: boolean, message: string) => void): void {
   const body = JSON.parse(response.body) as Record<string, unknown>;
-  check(Object.keys(body).join(',') === 'StatusCode,AccessKeyId,SecurityToken,Expiration,Region,Bucket,Endpoint,Prefix,ServerTime', 'the session body, in order');
+  check(Object.keys(body).join(',') === 'StatusCode,AccessKeyId,SecurityToken,Expiration,Region,Bucket,Endpoint,Prefix,ServerTime,SessionTicket', 'the session body, in order');
+  check(TICKET.test(String(body['SessionTicket'])), 'a session ticket');
   const issued = world.sts.findIssued(String(body['AccessKeyId']));
   check(issued?.policy?.includes(resource) === true, 'the session names credentials scoped to the caller\'s own prefix');
   check(issued?.issued.securityToken === body['SecurityToken'] && body['SecurityToken'] === world.currentToken(accept.identity, accept.scope), 'the current token of the caller\'s credentials');
   check(body['Bucket'] === BUCKET && body['Region'] === 'cn-hangzhou' && body['Prefix'] === prefixOf(accept.scope, accept.identity), 'bucket, region and prefix');
   check(body['ServerTime'] === new Date(world.now).toISOString().replace('.000Z', 'Z') && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(String(body['Expiration'])), 'server time and expiry, yyyy-MM-ddTHH:mm:ssZ');
-  check(!response.body.includes(issued?.issued.accessKeySecret ?? '\u0000'), 'never the secret');
+  check(!response.body.includes(issued?.issued.accessKeySecret ?? '\u0000'), 'never the secret in the clear');
 }
 
 /** A V4 reply: the signature ali-oss computes with the secret STS issued for the caller's own scope, and the token of those credentials. */

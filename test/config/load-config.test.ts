@@ -656,3 +656,30 @@ describe('loadConfig: sign-request settings', () => {
     }
   });
 });
+
+describe('loadConfig: TVM_SIGNING_SESSION_KEY', () => {
+  const key = Buffer.from(Array.from({ length: 32 }, (_, index) => index * 7 + 3));
+
+  it('is absent by default: each instance then seals session tickets with a key of its own', () => {
+    expect(loadConfig(testEnvironment()).signing.sessionKey).toBeUndefined();
+  });
+
+  it.each([
+    ['standard base64, padded (openssl rand -base64 32)', key.toString('base64')],
+    ['URL-safe base64 without padding', key.toString('base64url')],
+  ])('accepts 32 bytes in %s', (_case, text) => {
+    expect(Buffer.from(loadConfig(testEnvironment({ TVM_SIGNING_SESSION_KEY: text })).signing.sessionKey ?? [])).toEqual(key);
+  });
+
+  it.each([
+    ['16 bytes', Buffer.alloc(16, 5).toString('base64')],
+    ['33 bytes', Buffer.alloc(33, 5).toString('base64')],
+    ['a passphrase', 'correct horse battery staple, correct horse!'],
+    ['43 characters that are not canonical base64 of 32 bytes', `${'A'.repeat(42)}B`],
+  ])('refuses %s, without echoing it', (_case, text) => {
+    const error = refusal(testEnvironment({ TVM_SIGNING_SESSION_KEY: text }));
+
+    expect(error.message).toMatch(/TVM_SIGNING_SESSION_KEY/);
+    expect(error.message).not.toContain(text.slice(0, 12));
+  });
+});

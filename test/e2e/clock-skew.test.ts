@@ -90,7 +90,7 @@ describe('a RemoteSignerV4 client with a clock 16 minutes slow (Kotlin v2 SDK, V
 
     // Act: the SDK's map for the slow clock, the correction from ServerTime, then the retry
     const slow = prepareHeaderAuth(put, identityOf(session), clock.now());
-    const refused = await postJson(signUrl, bearer, remoteSignerV4Info(slow, identityOf(session)));
+    const refused = await postJson(signUrl, bearer, remoteSignerV4Info(slow, identityOf(session)), session);
     clock.setServerTime(Date.parse(String(refused.body['ServerTime'])));
     const { signed } = await signHashOnly(signUrl, bearer, session, put, clock.now());
     const uploaded = await send(session.endpoint, signed);

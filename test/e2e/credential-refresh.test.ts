@@ -6,7 +6,6 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVendTokenHandler } from '../../functions/vend-token/create-handler';
 import { createDemoIssuer, type DemoIssuer } from '../../local/demo-issuer';
@@ -16,12 +15,9 @@ import { OssEmulator, credentialsFromSts } from '../../local/oss-emulator';
 import { StsEmulator } from '../../local/sts-emulator';
 import { loadConfig } from '../../shared/config/load-config';
 import { appRolePermissionPolicy } from '../../shared/policy/role-policies';
+import { type AliOssClient, aliOssFromVended } from '../helpers/ali-oss';
 import { functionEnvironment } from '../helpers/function-environment';
 
-interface OssClient {
-  multipartUpload(name: string, file: Buffer, options: { partSize: number; progress?: (fraction: number) => void }): Promise<{ res: { status: number } }>;
-}
-const OSS = createRequire(import.meta.url)('ali-oss') as new (options: object) => OssClient;
 
 const MINUTE = 60_000;
 const offsets = { sts: 0, oss: 0, vendToken: 0 };
@@ -64,20 +60,13 @@ async function vend(token: string): Promise<Record<string, string>> {
 }
 
 /** Credentials that expire in 5 minutes (issued by an STS clock 10 minutes behind), and the client an app builds. */
-async function appClient(subject: string, refresh: boolean): Promise<OssClient> {
+async function appClient(subject: string, refresh: boolean): Promise<AliOssClient> {
   Object.assign(offsets, { sts: -10 * MINUTE, oss: 0, vendToken: 0 });
   const token = await issuer.issue(subject);
   const first = await vend(token);
   expect(Date.parse(first['Expiration'] ?? '')).toBeLessThan(Date.now() + 6 * MINUTE);
   offsets.sts = 0;
-  return new OSS({
-    endpoint: first['Endpoint'],
-    bucket: first['Bucket'],
-    region: 'oss-cn-hangzhou',
-    accessKeyId: first['AccessKeyId'],
-    accessKeySecret: first['AccessKeySecret'],
-    stsToken: first['SecurityToken'],
-    sldEnable: true,
+  return aliOssFromVended(first, {
     refreshSTSTokenInterval: refresh ? 0 : 3_600_000,
     ...(refresh
       ? {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { aliOssSignUtils } from '../helpers/ali-oss';
 import { type V4Request, prepareHeaderAuth, remoteSignerV4Info, send, withAuthorization } from './clients/oss-v4-client';
+import { uploadInParts } from './clients/multipart-upload';
 import { type SigningSession, identityOf, openSession, postJson, signHashOnly } from './clients/sign-request-client';
 
 const SCOPES = { user: { prefix: 'users/${sub}/', actions: ['read', 'write', 'delete', 'list'] } };
@@ -66,21 +67,11 @@ describe('a RemoteSignerV4 client through sign-request’s hash-only mode, on a 
     const key = 'users/alice/parts.bin';
     const parts = [Buffer.alloc(100 * 1024, 1), Buffer.from('the last part')];
     // Act
-    const initiated = await signAndSend(bearer, session, { method: 'POST', bucket: session.bucket, key, query: { uploads: null } });
-    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await initiated.text())?.[1] ?? '';
-    const etags: string[] = [];
-    for (const [index, body] of parts.entries()) {
-      const uploaded = await signAndSend(bearer, session, { method: 'PUT', bucket: session.bucket, key, query: { partNumber: String(index + 1), uploadId }, body });
-      expect(uploaded.status).toBe(200);
-      etags.push(uploaded.headers.get('etag') ?? '');
-    }
-    const completion = `<CompleteMultipartUpload>${etags.map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
-    const completed = await signAndSend(bearer, session, { method: 'POST', bucket: session.bucket, key, query: { uploadId }, headers: { 'Content-Type': 'application/xml' }, body: completion });
+    const upload = await uploadInParts((request) => signAndSend(bearer, session, request), session.bucket, key, parts);
     const got = await signAndSend(bearer, session, { method: 'GET', bucket: session.bucket, key });
     // Assess
-    expect(initiated.status).toBe(200);
-    expect(uploadId).not.toBe('');
-    expect(completed.status).toBe(200);
+    expect(upload.uploadId).not.toBe('');
+    expect(upload.statuses).toEqual([200, 200, 200, 200]);
     expect(got.headers.get('x-oss-object-type')).toBe('Multipart');
     expect(Buffer.from(await got.arrayBuffer()).equals(Buffer.concat(parts))).toBe(true);
   });
@@ -93,8 +84,8 @@ describe('a RemoteSignerV4 client through sign-request’s hash-only mode, on a 
     const prepared = prepareHeaderAuth({ method: 'GET', bucket: alice.session.bucket, key: 'users/bob/private.txt' }, identityOf(alice.session), new Date());
     const honestMap = remoteSignerV4Info(prepared, identityOf(alice.session));
     // Act
-    const honest = await postJson(signUrl, alice.bearer, honestMap);
-    const lying = await postJson(signUrl, alice.bearer, { ...honestMap, key: 'users/alice/innocent.txt' });
+    const honest = await postJson(signUrl, alice.bearer, honestMap, alice.session);
+    const lying = await postJson(signUrl, alice.bearer, { ...honestMap, key: 'users/alice/innocent.txt' }, alice.session);
     const sent = await send(alice.session.endpoint, withAuthorization(prepared, alice.session.accessKeyId, String(lying.body['signature'])));
     // Assess: sign-request refuses the honest map and cannot see the lie; OSS enforces alice's session policy
     expect([honest.status, honest.body['ErrorCode']]).toEqual([403, 'KeyNotAllowed']);

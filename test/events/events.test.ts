@@ -61,8 +61,8 @@ const TEXT_SIGNATURE: Expectation = {
 };
 const JSON_SIGNATURE = { StatusCode: 200, Authorization: expect.stringMatching(AUTHORIZATION), SecurityToken: expect.any(String), Expiration: expect.stringMatching(ISO_SECONDS) };
 const READABLE_BY_ORIGIN = { 'Access-Control-Allow-Origin': ORIGIN, Vary: 'Origin' };
-function preflight(methods: string): Expectation {
-  return { status: 204, headers: { ...READABLE_BY_ORIGIN, 'Access-Control-Allow-Methods': methods, 'Access-Control-Allow-Headers': 'Authorization, Content-Type' } };
+function preflight(methods: string, allowHeaders = 'Authorization, Content-Type'): Expectation {
+  return { status: 204, headers: { ...READABLE_BY_ORIGIN, 'Access-Control-Allow-Methods': methods, 'Access-Control-Allow-Headers': allowHeaders } };
 }
 function refusal(status: number, code: string, headers: Record<string, unknown> = {}): Expectation {
   return { status, json: { StatusCode: status, ErrorCode: code, ErrorMessage: expect.any(String), RequestId: expect.any(String) }, headers };
@@ -83,7 +83,7 @@ const EXPECTED: Readonly<Record<string, Expectation>> = {
   'sign-request.upload-part.json': TEXT_SIGNATURE,
   'sign-request.presigned-get.json': { status: 200, json: { ...JSON_SIGNATURE, SignedString: expect.stringMatching(/^GET\n\n\n\d+\n\/oss-tvm-events\/users\/alice\/photo\.jpg\?security-token=[^&\n]+$/) } },
   'sign-request.list-objects.json': refusal(403, 'ListingNotSignable'),
-  'sign-request.preflight.json': preflight('POST, GET'),
+  'sign-request.preflight.json': preflight('POST, GET', 'Authorization, Content-Type, x-tvm-session-ticket'),
   'sign-request.put-base64.json': TEXT_SIGNATURE,
 };
 

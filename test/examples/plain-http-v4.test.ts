@@ -1,7 +1,7 @@
 /**
  * README's plain-HTTP V4 recipe (examples/plain-http-v4.mjs) as a user runs it: a separate node
  * process with only the sign-request URL, a token and a file, against the sandbox's V4-only
- * bucket. The bytes must arrive under the user's prefix.
+ * bucket, in both credential modes. The bytes must arrive under the user's prefix.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const EXAMPLE = fileURLToPath(new URL('../../examples/plain-http-v4.mjs', import.meta.url));
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
-describe.each(['scoped'] as const)('the plain-HTTP V4 recipe, %s signing credentials', (mode) => {
+describe.each(['scoped', 'function'] as const)('the plain-HTTP V4 recipe, %s signing credentials', (mode) => {
   let sandbox: Sandbox;
   let folder: string;
 

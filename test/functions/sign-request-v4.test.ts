@@ -52,6 +52,8 @@ interface Call {
   readonly query?: Record<string, string>;
   /** The FC context credentials; default the function role's STS credentials. */
   readonly credentials?: Credentials;
+  /** More request headers, such as a session ticket. */
+  readonly headers?: Record<string, string>;
 }
 
 /** Calls sign-request as `subject`, remembering every secret and token the answer names. */
@@ -60,11 +62,11 @@ async function call(handler: FcHttpHandler, subject: string, options: Call = {})
   secretsSeen.add(token);
   const method = options.method ?? 'POST';
   const response = await handler(
-    httpEvent({ method, headers: { ...bearer(token), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) }, query: options.query ?? {}, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) }),
+    httpEvent({ method, headers: { ...bearer(token), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}), ...options.headers }, query: options.query ?? {}, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) }),
     { requestId: `req-${subject}`, credentials: options.credentials ?? functionCredentials } satisfies FcContext,
   );
   const body = jsonBody(response);
-  for (const name of ['SecurityToken', 'signature']) if (typeof body[name] === 'string') secretsSeen.add(body[name] as string);
+  for (const name of ['SecurityToken', 'signature', 'SessionTicket']) if (typeof body[name] === 'string') secretsSeen.add(body[name] as string);
   const issued = typeof body['AccessKeyId'] === 'string' ? sts.findIssued(body['AccessKeyId']) : undefined;
   if (issued) secretsSeen.add(issued.issued.accessKeySecret);
   return response;
@@ -147,7 +149,7 @@ describe('sign-request for V4 clients', () => {
       expect(response.statusCode).toBe(200);
       expect(response.headers['Cache-Control']).toBe('no-store');
       const body = jsonBody(response);
-      expect(Object.keys(body)).toEqual(['StatusCode', 'AccessKeyId', 'SecurityToken', 'Expiration', 'Region', 'Bucket', 'Endpoint', 'Prefix', 'ServerTime']);
+      expect(Object.keys(body)).toEqual(['StatusCode', 'AccessKeyId', 'SecurityToken', 'Expiration', 'Region', 'Bucket', 'Endpoint', 'Prefix', 'ServerTime', 'SessionTicket']);
       const record = sts.findIssued(String(body['AccessKeyId']));
       expect(record).toBeDefined();
       expect(JSON.parse(record?.policy ?? '{}').Statement[0].Resource).toEqual(['acs:oss:*:*:photos/users/alice/*']);
@@ -155,6 +157,7 @@ describe('sign-request for V4 clients', () => {
       expect(Math.abs(Date.parse(String(body['ServerTime'])) - Date.now())).toBeLessThan(5000);
       expect(body['ServerTime']).toMatch(ISO);
       expect(response.body).not.toContain(record?.issued.accessKeySecret);
+      expect(body['SessionTicket']).toMatch(/^t1\.[A-Za-z0-9_-]+$/);
       expect(sts.assumeRoleCalls - before).toBe(1);
     });
 
@@ -297,7 +300,7 @@ describe('sign-request for V4 clients', () => {
         const response = await call(handler, 'jack', { body: sent(map) });
 
         expect(response.statusCode).toBe(409);
-        expect(jsonBody(response)).toEqual({ StatusCode: 409, ErrorCode: 'SecurityTokenMismatch', ErrorMessage: expect.any(String), RequestId: 'req-jack', AccessKeyId: current.accessKeyId, SecurityToken: current.securityToken });
+        expect(jsonBody(response)).toEqual({ StatusCode: 409, ErrorCode: 'SecurityTokenMismatch', ErrorMessage: expect.any(String), RequestId: 'req-jack', AccessKeyId: current.accessKeyId, SecurityToken: current.securityToken, SessionTicket: expect.stringMatching(/^t1\./) });
         expect(response.headers['x-oss-security-token']).toBe(current.securityToken);
       });
     });
@@ -511,8 +514,144 @@ describe('sign-request for V4 clients', () => {
         const response = await call(handler, 'vic', { body: { version: 'v4', canonicalRequest: make(current) } });
 
         expect(response.statusCode).toBe(409);
-        expect(jsonBody(response)).toEqual({ StatusCode: 409, ErrorCode: 'SecurityTokenMismatch', ErrorMessage: expect.any(String), RequestId: 'req-vic', AccessKeyId: current.accessKeyId, SecurityToken: current.securityToken });
+        expect(jsonBody(response)).toEqual({ StatusCode: 409, ErrorCode: 'SecurityTokenMismatch', ErrorMessage: expect.any(String), RequestId: 'req-vic', AccessKeyId: current.accessKeyId, SecurityToken: current.securityToken, SessionTicket: expect.stringMatching(/^t1\./) });
       });
+    });
+  });
+
+  describe('session tickets: a session signs on any instance, until it expires', () => {
+    /** A session with its ticket. */
+    async function ticketed(handler: FcHttpHandler, subject: string): Promise<{ accessKeyId: string; securityToken: string; ticket: string }> {
+      const body = jsonBody(await call(handler, subject, { method: 'GET' }));
+      return { accessKeyId: String(body['AccessKeyId']), securityToken: String(body['SecurityToken']), ticket: String(body['SessionTicket']) };
+    }
+    const KEY = Buffer.alloc(32, 7).toString('base64');
+    const secretOf = (accessKeyId: string): string => sts.findIssued(accessKeyId)?.issued.accessKeySecret ?? '';
+
+    it('signs on another instance with the session\'s own credentials when the ticket comes back, without calling STS', async () => {
+      // Prepare: two instances sharing TVM_SIGNING_SESSION_KEY, each with its own cache, as FC runs them.
+      const first = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const second = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const opened = await ticketed(first, 'kim');
+      const map = remoteSignerMap({ key: 'users/kim/a.jpg', accessKeyId: opened.accessKeyId, securityToken: opened.securityToken });
+      const before = sts.assumeRoleCalls;
+
+      // Act
+      const response = await call(second, 'kim', { body: sent(map), headers: { 'x-tvm-session-ticket': opened.ticket } });
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      expect(jsonBody(response)['signature']).toBe(aliOss.getSignatureV4(secretOf(opened.accessKeyId), map.date ?? '', 'cn-hangzhou', map.stringToSign ?? ''));
+      expect(sts.assumeRoleCalls).toBe(before);
+    });
+
+    it('signs a canonical request on another instance with the ticket of the credentials it names', async () => {
+      const first = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const second = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const opened = await ticketed(first, 'lena');
+      const map = remoteSignerMap({ key: 'users/lena/b.jpg', accessKeyId: opened.accessKeyId, securityToken: opened.securityToken });
+
+      const response = await call(second, 'lena', { body: { version: 'v4', canonicalRequest: map.canonicalRequest }, headers: { 'x-tvm-session-ticket': opened.ticket } });
+
+      expect(response.statusCode).toBe(200);
+      expect(jsonBody(response)['signature']).toBe(aliOss.getSignatureV4(secretOf(opened.accessKeyId), map.date ?? '', 'cn-hangzhou', map.stringToSign ?? ''));
+    });
+
+    it('without the ticket, answers the other instance\'s 409 with its own credentials and ticket, with which the client goes on', async () => {
+      const first = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const second = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const opened = await ticketed(first, 'milo');
+      await ticketed(second, 'milo');
+
+      const refused = await call(second, 'milo', { body: sent(remoteSignerMap({ key: 'users/milo/a.jpg', accessKeyId: opened.accessKeyId, securityToken: opened.securityToken })) });
+      const current = jsonBody(refused);
+      const retried = await call(first, 'milo', {
+        body: sent(remoteSignerMap({ key: 'users/milo/a.jpg', accessKeyId: String(current['AccessKeyId']), securityToken: String(current['SecurityToken']) })),
+        headers: { 'x-tvm-session-ticket': String(current['SessionTicket']) },
+      });
+
+      expect([refused.statusCode, current['ErrorCode']]).toEqual([409, 'SecurityTokenMismatch']);
+      expect(current['AccessKeyId']).not.toBe(opened.accessKeyId);
+      expect(retried.statusCode).toBe(200);
+    });
+
+    it('keeps a session signable after the cache renewed its credentials, until they expire', async () => {
+      // Prepare: the cache renews 10 minutes before expiry; the SDKs use a session until 5 minutes
+      // before. STS, the STS client and the function share one clock that the test moves.
+      let clock = Date.now();
+      const ownSts = await StsEmulator.start({ now: () => clock });
+      const own = ownSts.createFunctionCredentials();
+      const handler = createSignRequestHandler(functionEnvironment(ownSts, issuer, { TVM_SCOPES: SCOPES, TVM_DEFAULT_SCOPE: 'user' }), {
+        logger: createLogger((line) => logLines.push(line)),
+        sts: new StsClient({ endpoint: ownSts.url, now: () => clock }),
+        now: () => clock,
+      });
+      const ownSecret = (accessKeyId: string): string => ownSts.findIssued(accessKeyId)?.issued.accessKeySecret ?? '';
+      try {
+        const ticketedOwn = async (): Promise<{ accessKeyId: string; securityToken: string; ticket: string }> => {
+          const body = jsonBody(await call(handler, 'nina', { method: 'GET', credentials: own }));
+          return { accessKeyId: String(body['AccessKeyId']), securityToken: String(body['SecurityToken']), ticket: String(body['SessionTicket']) };
+        };
+        const opened = await ticketedOwn();
+        const expires = Date.parse(ownSts.findIssued(opened.accessKeyId)?.issued.expiration ?? '');
+        clock = expires - 7 * 60_000;
+        const renewed = await ticketedOwn();
+        const mapAt = (time: number) => remoteSignerMap({ key: 'users/nina/a.jpg', accessKeyId: opened.accessKeyId, securityToken: opened.securityToken, time });
+        const map = mapAt(clock);
+
+        // Act
+        const withTicket = await call(handler, 'nina', { body: sent(map), headers: { 'x-tvm-session-ticket': opened.ticket }, credentials: own });
+        const without = await call(handler, 'nina', { body: sent(map), credentials: own });
+        clock = expires - 30_000;
+        const nearlyExpired = await call(handler, 'nina', { body: sent(mapAt(clock)), headers: { 'x-tvm-session-ticket': opened.ticket }, credentials: own });
+
+        // Assess
+        expect(renewed.accessKeyId).not.toBe(opened.accessKeyId);
+        expect(withTicket.statusCode).toBe(200);
+        expect(jsonBody(withTicket)['signature']).toBe(aliOss.getSignatureV4(ownSecret(opened.accessKeyId), map.date ?? '', 'cn-hangzhou', map.stringToSign ?? ''));
+        expect([without.statusCode, jsonBody(without)['AccessKeyId']]).toEqual([409, renewed.accessKeyId]);
+        expect([nearlyExpired.statusCode, jsonBody(nearlyExpired)['AccessKeyId']]).toEqual([409, renewed.accessKeyId]);
+      } finally {
+        await ownSts.close();
+      }
+    });
+
+    it.each<[string, (ticket: string) => string, Record<string, string>]>([
+      ['another user', (ticket) => ticket, { subject: 'olga' }],
+      ['another scope', (ticket) => ticket, { scope: 'shared' }],
+      ['another key (an instance without the shared key)', (ticket) => ticket, { key: Buffer.alloc(32, 9).toString('base64') }],
+      ['a ticket altered by one character', (ticket) => `${ticket.slice(0, 10)}${ticket[10] === 'A' ? 'B' : 'A'}${ticket.slice(11)}`, {}],
+      ['a truncated ticket', (ticket) => ticket.slice(0, -4), {}],
+      ['not a ticket', () => 'eyJhbGciOiJub25lIn0.e30.', {}],
+    ])('never signs with the credentials of %s: the ticket is ignored and the current credentials decide', async (_case, alter, options) => {
+      // Prepare: paul's ticket, presented by someone or somewhere it was not sealed for.
+      const sealedBy = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const presentedTo = handlerFor({ TVM_SIGNING_SESSION_KEY: options['key'] ?? KEY });
+      const opened = await ticketed(sealedBy, 'paul');
+      const subject = options['subject'] ?? 'paul';
+      const key = subject === 'paul' ? 'users/paul/a.jpg' : `users/${subject}/a.jpg`;
+      const map = remoteSignerMap({ key, accessKeyId: opened.accessKeyId, securityToken: opened.securityToken });
+
+      // Act
+      const response = await call(presentedTo, subject, { body: sent(map), query: options['scope'] ? { scope: options['scope'] } : {}, headers: { 'x-tvm-session-ticket': alter(opened.ticket) } });
+
+      // Assess: refused (another scope's key is not the caller's prefix), never signed with paul's credentials.
+      expect([409, 403]).toContain(response.statusCode);
+      expect(jsonBody(response)['signature']).toBeUndefined();
+      expect(jsonBody(response)['AccessKeyId'] ?? '').not.toBe(opened.accessKeyId);
+    });
+
+    it('issues no ticket in function mode, and ignores one there', async () => {
+      const scoped = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY });
+      const functionMode = handlerFor({ TVM_SIGNING_SESSION_KEY: KEY, TVM_SIGNING_CREDENTIALS: 'function' });
+      const opened = await ticketed(scoped, 'quin');
+
+      const session = jsonBody(await call(functionMode, 'quin', { method: 'GET' }));
+      const map = remoteSignerMap({ key: 'users/quin/a.jpg', accessKeyId: opened.accessKeyId, securityToken: opened.securityToken });
+      const canonical = await call(functionMode, 'quin', { body: { version: 'v4', canonicalRequest: map.canonicalRequest }, headers: { 'x-tvm-session-ticket': opened.ticket } });
+
+      expect(session['SessionTicket']).toBeUndefined();
+      expect([canonical.statusCode, jsonBody(canonical)['AccessKeyId']]).toEqual([409, functionCredentials.accessKeyId]);
     });
   });
 

@@ -511,6 +511,33 @@ describe('sign-request', () => {
     });
   });
 
+  describe('what the official Android SDK sends (issue 10)', () => {
+    it('signs a key holding "?" (users/<me>/what?.txt) as a key, as ali-oss writes it, and an empty x-oss-meta value', async () => {
+      const handler = handlerFor();
+      const now = Date.now();
+      const content = `PUT\n\ntext/plain\n${rfc1123(now)}\nx-oss-meta-empty:\n/photos/users/wendy/what?.txt`;
+
+      const response = await sign(handler, 'wendy', content, { mode: 'json' });
+
+      expect(response.statusCode).toBe(200);
+      const body = jsonBody(response);
+      const token = body['SecurityToken'] as string;
+      expect(body['SignedString']).toBe(aliOss.buildCanonicalString('PUT', '/photos/users/wendy/what?.txt', { headers: { 'Content-Type': 'text/plain', 'x-oss-meta-empty': '', 'x-oss-security-token': token } }, rfc1123(now)));
+    });
+
+    it('refuses the sub-resource smuggling content with 403 SubResourceNotAllowed, and says when a header value is too long', async () => {
+      const handler = handlerFor();
+      const date = rfc1123(Date.now());
+
+      const smuggled = await sign(handler, 'wendy', `GET\n\n\n${date}\n/photos/users/wendy/x?response-content-type=a?x-oss-process=image/resize,w_1`);
+      const long = await sign(handler, 'wendy', `PUT\n\n\n${date}\nx-oss-meta-a:${'a'.repeat(2049)}\n/photos/users/wendy/a.jpg`);
+
+      expect([smuggled.statusCode, jsonBody(smuggled)['ErrorCode']]).toEqual([403, 'SubResourceNotAllowed']);
+      expect([long.statusCode, jsonBody(long)['ErrorCode']]).toEqual([400, 'MalformedStringToSign']);
+      expect(jsonBody(long)['ErrorMessage']).toContain('the value of x-oss-meta-a is longer than 2048 characters');
+    });
+  });
+
   describe('when STS fails (scoped mode)', () => {
     it('answers 503 StsThrottled with Retry-After and no signature', async () => {
       sts.setFault({ kind: 'throttle' });
@@ -644,7 +671,7 @@ describe('sign-request', () => {
       // Assess
       expect(preflight.statusCode).toBe(204);
       expect(preflight.headers).toMatchObject({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Methods': 'POST, GET', Allow: 'POST, GET, OPTIONS' });
-      expect(preflight.headers['Access-Control-Allow-Headers']).toMatch(/Authorization.*Content-Type/);
+      expect(preflight.headers['Access-Control-Allow-Headers']).toMatch(/Authorization.*Content-Type.*x-tvm-session-ticket/);
       for (const response of [signed, mismatch]) {
         expect(response.headers['Access-Control-Allow-Origin']).toBe(origin);
         expect(response.headers['Access-Control-Expose-Headers']?.split(', ')).toEqual(expect.arrayContaining(['x-oss-security-token', 'x-tvm-credentials-expiration', 'Date']));

@@ -15,9 +15,13 @@ export interface AliOssClient {
   get(name: string, file?: null, options?: { headers?: Record<string, string>; process?: string; versionId?: string }): Promise<AliOssResult & { content: Buffer }>;
   head(name: string): Promise<AliOssResult & { status: number; meta: Record<string, string> | null }>;
   delete(name: string, options?: { versionId?: string }): Promise<AliOssResult>;
-  multipartUpload(name: string, file: Buffer, options: { partSize: number; parallel?: number; mime?: string }): Promise<AliOssResult & { etag?: string; name: string }>;
-  list(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string }> | undefined; prefixes: string[] | null }>;
-  listV2(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string }> | undefined; prefixes: string[] | null }>;
+  multipartUpload(name: string, file: Buffer, options: { partSize: number; parallel?: number; mime?: string; progress?: (fraction: number) => void }): Promise<AliOssResult & { etag?: string; name: string }>;
+  initMultipartUpload(name: string): Promise<AliOssResult & { uploadId: string }>;
+  completeMultipartUpload(name: string, uploadId: string, parts: Array<{ number: number; etag: string }>): Promise<AliOssResult>;
+  abortMultipartUpload(name: string, uploadId: string): Promise<AliOssResult>;
+  listParts(name: string, uploadId: string): Promise<AliOssResult & { parts: unknown[] }>;
+  list(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string }> | undefined; prefixes: string[] | null; nextMarker: string | null; isTruncated: boolean }>;
+  listV2(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string; etag: string }> | undefined; prefixes: string[] | null; nextContinuationToken: string | null; isTruncated: boolean; keyCount: number }>;
   signatureUrl(name: string, options?: { expires?: number; method?: string }): string;
   signatureUrlV4(method: string, expires: number, request: object | undefined, objectName: string): Promise<string>;
   putSymlink(name: string, targetName: string, options?: object): Promise<AliOssResult>;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OssEmulator, credentialsFromSts } from '../../local/oss-emulator';
 import type { AssumeRoleRecord } from '../../local/sts-emulator';
@@ -14,6 +13,7 @@ import { addressings } from '../../local/oss-emulator/request';
 import { v1Signature, v1StringToSign } from '../../local/oss-emulator/signature-v1';
 import { v4CanonicalRequest } from '../../local/oss-emulator/signature-v4';
 import { listKeys } from '../../local/oss-emulator/store';
+import { AliOss, type AliOssClient, type AliOssError } from '../helpers/ali-oss';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -400,32 +400,6 @@ describe('OSS emulator addressing and listing', () => {
 // Over HTTP, with ali-oss 6.23.0 as the client
 // ---------------------------------------------------------------------------------------------
 
-interface AliOssError extends Error {
-  code: string;
-  status: number;
-  requestId?: string;
-}
-interface AliOssResult {
-  res: { status: number; headers: Record<string, string> };
-}
-interface AliOssClient {
-  put(name: string, content: Buffer, options?: { headers?: Record<string, string>; mime?: string; meta?: Record<string, string> }): Promise<AliOssResult & { name: string }>;
-  get(name: string, file?: null, options?: { headers?: Record<string, string> }): Promise<AliOssResult & { content: Buffer }>;
-  head(name: string): Promise<AliOssResult & { status: number; meta: Record<string, string> | null }>;
-  delete(name: string): Promise<AliOssResult>;
-  multipartUpload(name: string, file: Buffer, options: { partSize: number; parallel?: number; mime?: string }): Promise<AliOssResult & { etag?: string; name: string }>;
-  initMultipartUpload(name: string): Promise<AliOssResult & { uploadId: string }>;
-  completeMultipartUpload(name: string, uploadId: string, parts: Array<{ number: number; etag: string }>): Promise<AliOssResult>;
-  abortMultipartUpload(name: string, uploadId: string): Promise<AliOssResult>;
-  listParts(name: string, uploadId: string): Promise<AliOssResult & { parts: unknown[] }>;
-  list(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string }> | undefined; prefixes: string[] | null; nextMarker: string | null; isTruncated: boolean }>;
-  listV2(query: Record<string, string | number>, options?: object): Promise<AliOssResult & { objects: Array<{ name: string; etag: string }> | undefined; prefixes: string[] | null; nextContinuationToken: string | null; isTruncated: boolean; keyCount: number }>;
-  signatureUrl(name: string, options?: { expires?: number; method?: string }): string;
-  signatureUrlV4(method: string, expires: number, request: object | undefined, objectName: string): Promise<string>;
-}
-type AliOssConstructor = new (options: Record<string, unknown>) => AliOssClient;
-const OSS = createRequire(import.meta.url)('ali-oss') as AliOssConstructor;
-
 describe('OSS emulator over HTTP with ali-oss', () => {
   const BUCKET = 'oss-tvm-test';
   const ROLE_ARN = 'acs:ram::1234567890123456:role/oss-tvm-app';
@@ -461,7 +435,7 @@ describe('OSS emulator over HTTP with ali-oss', () => {
     return keys;
   }
   function client(keys: Keys, options: Record<string, unknown> = {}): AliOssClient {
-    return new OSS({
+    return new AliOss({
       endpoint: oss.url,
       bucket: BUCKET,
       region: 'oss-cn-hangzhou',

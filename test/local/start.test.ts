@@ -169,6 +169,21 @@ describe('npm start (a V4-only bucket)', () => {
     sandbox = await npmStart();
   }, STARTUP_MS);
 
+  it('prints a V4 upload that succeeds against the V4-only bucket', async () => {
+    // Prepare
+    const paragraphs = sandbox.output.split('\n\n');
+    const line = paragraphs[paragraphs.findIndex((paragraph) => paragraph.startsWith('Upload a file with a V4 signature')) + 1] ?? '';
+    expect(line).toMatch(/^TVM_JWT='[^']+' node examples\/plain-http-v4\.mjs '[^']+' package\.json$/);
+    // Act: the printed line as it is, in bash, from the project folder as README says.
+    const reply = await runInBash(`cd '${ROOT}' && ${line}`);
+    // Assess
+    expect(reply).toMatch(/^uploaded \d+ bytes to users\/alice\/package\.json/);
+    const { token, url } = credentialsCommand(sandbox.output);
+    const vended = (await (await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    const stored = await aliOssFromVended(vended, { authorizationV4: true }).get('users/alice/package.json');
+    expect(JSON.parse(stored.content.toString())).toMatchObject({ name: 'oss-tvm' });
+  });
+
   it('says the V1 block needs --legacy-v1, and OSS answers it as said: 403, EC 0002-00000080', async () => {
     const { intro, lines } = signAndPutBlock(sandbox.output);
     expect(intro).toContain('restart with npm start -- --legacy-v1');

@@ -14,8 +14,10 @@ import { objectUrl, usesPathStyle } from '../../scripts/smoke/oss-endpoint';
 import { REDACTED, type SmokeStep, StepFailure, runSmokeSteps } from '../../scripts/smoke/runner';
 import { checkSignReply, putStringToSign, signedPutRequest, smokeObjectKeys } from '../../scripts/smoke/smoke-objects';
 import { smokeSteps } from '../../scripts/smoke/steps';
+import { putCanonicalRequest } from '../../scripts/smoke/v4-self-signing';
 import { checkVendTokenResponse } from '../../scripts/smoke/vend-token-response';
 import { parseStringToSign } from '../../shared/signing/string-to-sign';
+import { aliOssSignUtils } from '../helpers/ali-oss';
 
 const VEND_TOKEN_URL = 'https://vend-token-abc.cn-hangzhou.fcapp.run/';
 const SIGN_REQUEST_URL = 'https://sign-request-abc.cn-hangzhou.fcapp.run/';
@@ -319,7 +321,18 @@ describe('smokeObjectKeys', () => {
       inside: 'users/alice/oss-tvm-smoke-20241127T064030123Z.txt',
       outside: 'oss-tvm-smoke-outside-20241127T064030123Z.txt',
       signed: 'users/alice/oss-tvm-smoke-signed-20241127T064030123Z.txt',
+      signedV4: 'users/alice/oss-tvm-smoke-signed-v4-20241127T064030123Z.txt',
     });
+  });
+});
+
+describe('putCanonicalRequest', () => {
+  it('builds the V4 canonical request of a PutObject that ali-oss builds for the same headers', () => {
+    // Prepare
+    const put = { bucket: 'photos', key: 'users/alice/a b+c.txt', contentType: 'text/plain', date: new Date('2024-11-27T06:40:30Z'), securityToken: 'CAIS+/=' };
+    const headers = { 'content-type': 'text/plain', 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD', 'x-oss-date': '20241127T064030Z', 'x-oss-security-token': 'CAIS+/=' };
+    // Act / Assess
+    expect(putCanonicalRequest(put)).toBe(aliOssSignUtils.getCanonicalRequest('PUT', { headers }, 'photos', 'users/alice/a b+c.txt'));
   });
 });
 
@@ -585,7 +598,7 @@ describe('the smoke steps against the sandbox and a stand-in OSS', () => {
     ossEndpoint,
   });
 
-  it('takes all eight steps, sends sign-request\'s signature to OSS as signed, and prints no secret', async () => {
+  it('takes all ten steps, sends sign-request\'s V4 and V1 signatures to OSS as signed, and prints no secret', async () => {
     // Prepare
     const oss = await startStandInOss({ allowedPrefix: 'users/alice/' });
     const lines: string[] = [];
@@ -594,9 +607,14 @@ describe('the smoke steps against the sandbox and a stand-in OSS', () => {
       const result = await runSmokeSteps(smokeSteps(optionsFor(oss.endpoint)), { writeLine: (line) => lines.push(line), secrets: [token] });
       // Assess
       expect(result, lines.join('\n')).toEqual({ passed: true });
-      expect(lines.map((line) => line.slice(0, line.indexOf(':')))).toEqual(['✓ vend-token', '✓ put', '✓ get', '✓ delete', '✓ put outside prefix', '✓ sign-request', '✓ signed put', '✓ delete signed put']);
+      expect(lines.map((line) => line.slice(0, line.indexOf(':')))).toEqual(['✓ vend-token', '✓ put', '✓ get', '✓ delete', '✓ put outside prefix', '✓ sign-request V4', '✓ signed put V4', '✓ sign-request V1', '✓ signed put V1', '✓ delete signed puts']);
       expect(lines[4]).toMatch(/^✓ put outside prefix: oss-tvm-smoke-outside-\d{8}T\d{9}Z\.txt: denied with HTTP 403 AccessDenied/);
-      const signedPut = oss.requests.find((request) => request.method === 'PUT' && request.path.includes('-signed-'));
+      const signedV4Put = oss.requests.find((request) => request.method === 'PUT' && request.path.includes('-signed-v4-'));
+      expect(signedV4Put?.path).toMatch(/^\/oss-tvm-sandbox\/users\/alice\/oss-tvm-smoke-signed-v4-\d{8}T\d{9}Z\.txt$/);
+      expect(signedV4Put?.headers['authorization']).toMatch(/^OSS4-HMAC-SHA256 Credential=STS\.[A-Za-z0-9]+\/\d{8}\/cn-hangzhou\/oss\/aliyun_v4_request,Signature=[0-9a-f]{64}$/);
+      expect(signedV4Put?.headers['x-oss-date']).toMatch(/^\d{8}T\d{6}Z$/);
+      expect(signedV4Put?.headers['x-oss-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+      const signedPut = oss.requests.find((request) => request.method === 'PUT' && request.path.includes('-signed-') && !request.path.includes('-signed-v4-'));
       expect(signedPut?.path).toMatch(/^\/oss-tvm-sandbox\/users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt$/);
       expect(signedPut?.headers['content-type']).toBe('text/plain');
       expect(signedPut?.headers['date']).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
@@ -655,14 +673,14 @@ describe('the smoke steps against the sandbox and a stand-in OSS', () => {
       // Assess
       expect(result, lines.join('\n')).toEqual({ passed: true });
       expect(lines[3]).toBe('✓ delete: skipped: scope viewer grants no delete, so users/alice/oss-tvm-smoke.txt stays (the next run overwrites it)');
-      expect(lines[7]).toBe('✓ delete signed put: skipped: scope viewer grants no delete, so users/alice/oss-tvm-smoke-signed.txt stays (the next run overwrites it)');
-      expect([...oss.objects.keys()].sort()).toEqual(['users/alice/oss-tvm-smoke-signed.txt', 'users/alice/oss-tvm-smoke.txt']);
+      expect(lines[9]).toBe('✓ delete signed puts: skipped: scope viewer grants no delete, so users/alice/oss-tvm-smoke-signed-v4.txt and users/alice/oss-tvm-smoke-signed.txt stay (the next run overwrites them)');
+      expect([...oss.objects.keys()].sort()).toEqual(['users/alice/oss-tvm-smoke-signed-v4.txt', 'users/alice/oss-tvm-smoke-signed.txt', 'users/alice/oss-tvm-smoke.txt']);
     } finally {
       await oss.close();
     }
   });
 
-  it('fails at sign-request when sign-request refuses, naming the refusal', async () => {
+  it('fails at the V4 signing session when sign-request refuses, naming the refusal', async () => {
     // Prepare: vend-token answers for the default scope; sign-request is asked for a scope that does not exist.
     const oss = await startStandInOss({ allowedPrefix: 'users/alice/' });
     const lines: string[] = [];
@@ -671,8 +689,8 @@ describe('the smoke steps against the sandbox and a stand-in OSS', () => {
       // Act
       const result = await runSmokeSteps(steps, { writeLine: (line) => lines.push(line), secrets: [token] });
       // Assess
-      expect(result).toEqual({ passed: false, failedStep: 'sign-request' });
-      expect(lines.at(-1)).toMatch(/^✗ sign-request: HTTP 403 UnknownScope: /);
+      expect(result).toEqual({ passed: false, failedStep: 'sign-request V4' });
+      expect(lines.at(-1)).toMatch(/^✗ sign-request V4: signing session: HTTP 403 UnknownScope: /);
     } finally {
       await oss.close();
     }
@@ -695,22 +713,24 @@ describe('the smoke steps against the sandbox OSS', () => {
     }
   }
 
-  it('passes on a bucket that accepts only V4, reporting that OSS refuses the V1 self-signed put', async () => {
+  it('passes on a bucket that accepts only V4: OSS accepts the V4 self-signed put and refuses the V1 one', async () => {
     // Act
     const { result, lines, keys } = await runAgainst(false);
     // Assess
     expect(result, lines.join('\n')).toEqual({ passed: true });
-    expect(lines[6]).toMatch(/^✓ signed put: users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt: refused with HTTP 403 0002-00000080: this bucket accepts only V4 signatures/);
-    expect(lines[7]).toMatch(/^✓ delete signed put: skipped: OSS wrote nothing/);
+    expect(lines[6]).toMatch(/^✓ signed put V4: users\/alice\/oss-tvm-smoke-signed-v4-\d{8}T\d{9}Z\.txt \(\d+ bytes\) to http:\/\/127\.0\.0\.1:\d+: HTTP 200$/);
+    expect(lines[8]).toMatch(/^✓ signed put V1: users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt: refused with HTTP 403 0002-00000080: this bucket accepts only V4 signatures/);
+    expect(lines[9]).toMatch(/^✓ delete signed puts: users\/alice\/oss-tvm-smoke-signed-v4-\d{8}T\d{9}Z\.txt: HTTP 204 \(OSS wrote nothing to users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt\)$/);
     expect(keys).toEqual([]);
   });
 
-  it('passes on a legacy bucket, where OSS accepts the V1 self-signed put', async () => {
+  it('passes on a legacy bucket, where OSS accepts both self-signed puts', async () => {
     // Act
     const { result, lines, keys } = await runAgainst(true);
     // Assess
     expect(result, lines.join('\n')).toEqual({ passed: true });
-    expect(lines[6]).toMatch(/^✓ signed put: users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt \(\d+ bytes\) to http:\/\/127\.0\.0\.1:\d+: HTTP 200$/);
+    expect(lines[6]).toMatch(/^✓ signed put V4: .* HTTP 200$/);
+    expect(lines[8]).toMatch(/^✓ signed put V1: users\/alice\/oss-tvm-smoke-signed-\d{8}T\d{9}Z\.txt \(\d+ bytes\) to http:\/\/127\.0\.0\.1:\d+: HTTP 200$/);
     expect(keys).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ const rules = (overrides: Partial<SigningRules> = {}): SigningRules => ({
   maxSkewSeconds: SKEW,
   maxUrlTtlSeconds: TTL,
   extraHeaders: [],
+  upload: undefined,
   ...overrides,
 });
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { TvmError } from '../../shared/errors';
 import { type SigningRules, authorizeStringToSign } from '../../shared/signing/authorize-signing';
 import { ossV1Authorization } from '../../shared/signing/oss-signature';
+import { isOssSubresource } from '../../shared/signing/oss-subresources';
 import { bindSecurityToken } from '../../shared/signing/security-token';
 import { parseStringToSign } from '../../shared/signing/string-to-sign';
 import { buildSessionPolicy } from '../../shared/policy/session-policy';
@@ -22,7 +23,7 @@ const expires = (offsetSeconds: number) => String(NOW / 1000 + offsetSeconds);
  */
 const rulesFor = (actions: readonly ScopeAction[], extraHeaders: readonly string[] = [], policyPrefix = 'users/${sub}/'): SigningRules => {
   const policy = buildSessionPolicy({ bucket: 'photos', scope: { prefix: policyPrefix, actions }, identity: 'alice', identityClaim: 'sub' }).document;
-  return { bucket: 'photos', prefix: 'users/alice/', policy, now: NOW, maxSkewSeconds: SKEW, maxUrlTtlSeconds: TTL, extraHeaders };
+  return { bucket: 'photos', prefix: 'users/alice/', policy, now: NOW, maxSkewSeconds: SKEW, maxUrlTtlSeconds: TTL, extraHeaders, upload: undefined };
 };
 
 /** The whole signing path as sign-request runs it: parse, authorize, bind the token, sign. */
@@ -161,7 +162,16 @@ function readAsOss(text: string): OssReading | string {
   const presigned = /^\d+$/.test(dateLine);
   const time = presigned ? Number(dateLine) * 1000 : Date.parse(dateLine);
   if (!presigned && (!Number.isFinite(time) || new Date(time).toUTCString() !== dateLine)) return 'date is not RFC 1123';
-  const question = resource.indexOf('?');
+  // OSS writes the raw key, then "?" and its sub-resources: names of its list (the SDKs' signing
+  // lists), sorted, "name" or "name=value", joined by "&". Every "?" after which the rest reads so
+  // is a way OSS could have built this resource; with none, the whole path is the key.
+  const splits: number[] = [];
+  for (let at = resource.indexOf('?'); at !== -1; at = resource.indexOf('?', at + 1)) {
+    const names = resource.slice(at + 1).split('&').map((part) => part.split('=')[0] ?? '');
+    if (names.every((name, index) => isOssSubresource(name) && (index === 0 || (names[index - 1] ?? '') < name))) splits.push(at);
+  }
+  if (splits.length > 1) return 'OSS could read it in more than one way';
+  const question = splits[0] ?? -1;
   const path = question === -1 ? resource : resource.slice(0, question);
   const query = question === -1 ? undefined : resource.slice(question + 1);
   const object = /^\/([^/]+)\/(.+)$/.exec(path);

@@ -121,6 +121,11 @@ describe('bindSecurityToken', () => {
       expect(signed).not.toContain('x-oss-security-token');
     });
 
+    it('adds the token where the sub-resources start, after a key that holds "?"', () => {
+      expect(bind(content('GET', '', '', EXPIRES, '/photos/users/alice/what?.txt'), TOKEN)).toBe(content('GET', '', '', EXPIRES, '/photos/users/alice/what?.txt?security-token=token'));
+      expect(bind(content('GET', '', '', EXPIRES, '/photos/users/alice/a?b?response-content-type=a?c'), TOKEN)).toBe(content('GET', '', '', EXPIRES, '/photos/users/alice/a?b?response-content-type=a?c&security-token=token'));
+    });
+
     it('returns a presigned content already carrying the same token unchanged', () => {
       const raw = content('GET', '', '', EXPIRES, '/photos/users/alice/a.jpg?security-token=token');
       expect(bind(raw, TOKEN)).toBe(raw);

@@ -81,6 +81,31 @@ describe('parseStringToSign', () => {
       expect(parsed.key).toBe('users/alice/照片 1+2.jpg');
     });
 
+    it('reads an empty x-oss-meta value, as the Android SDK signs it and OSS keeps it', () => {
+      const parsed = parseStringToSign(content('PUT', '', '', DATE, 'x-oss-meta-empty:', 'x-oss-meta-owner:alice', '/photos/users/alice/a.jpg'));
+      expect(parsed.headers).toEqual([['x-oss-meta-empty', ''], ['x-oss-meta-owner', 'alice']]);
+    });
+
+    it('says so when a header value is longer than 2048 characters, and reads one of exactly 2048', () => {
+      expectMalformed(content('PUT', '', '', DATE, `x-oss-meta-a:${'a'.repeat(2049)}`, '/photos/users/alice/a.jpg'), 'the value of x-oss-meta-a is longer than 2048 characters');
+      expect(parseStringToSign(content('PUT', '', '', DATE, `x-oss-meta-a:${'a'.repeat(2048)}`, '/photos/users/alice/a.jpg')).headers[0]?.[1]).toHaveLength(2048);
+    });
+
+    it('reads a "?" that no OSS sub-resource follows as part of the key (the Android SDK\'s what?.txt)', () => {
+      for (const [resource, key] of [['/photos/users/alice/what?.txt', 'users/alice/what?.txt'], ['/photos/users/alice/a.jpg?', 'users/alice/a.jpg?'], ['/photos/users/alice/a?b c', 'users/alice/a?b c'], ['/photos/users/alice/a?&acl', 'users/alice/a?&acl'], ['/photos/users/alice/a?=1', 'users/alice/a?=1'], ['/photos/users/alice/a?aclx', 'users/alice/a?aclx'], ['/photos/users/alice/?照片', 'users/alice/?照片']] as const) {
+        expect(parseStringToSign(content('GET', '', '', DATE, resource))).toMatchObject({ key, subresources: [] });
+      }
+      expect(parseStringToSign(content('PUT', '', '', DATE, '/photos/users/alice/what?.txt?partNumber=1&uploadId=abc'))).toMatchObject({ key: 'users/alice/what?.txt', subresources: [['partNumber', '1'], ['uploadId', 'abc']] });
+    });
+
+    it('refuses a resource where OSS could read sub-resources after more than one "?", with 403 SubResourceNotAllowed', () => {
+      for (const resource of ['/photos/users/mallory/x?response-content-type=a?x-oss-process=image/resize,w_1', '/photos/users/mallory/x?acl=?uploads', '/photos/users/mallory/x?uploads&y?acl', '/photos/users/mallory/x?versionId=1?x-oss-anything']) {
+        const error = refusal(() => parseStringToSign(content('GET', '', '', DATE, resource)));
+        expect([error.status, error.code]).toEqual([403, 'SubResourceNotAllowed']);
+        expect(error.message).toMatch(/ambiguous/);
+      }
+    });
+
     it('splits the resource at the first "?" only, leaving later ones in the sub-resource value', () => {
       const parsed = parseStringToSign(content('GET', '', '', DATE, '/photos/users/alice/a?response-content-type=a?b'));
       expect(parsed.key).toBe('users/alice/a');
@@ -182,7 +207,7 @@ describe('parseStringToSign', () => {
     });
 
     it('refuses an x-oss line that is not lowercase "x-oss-name:value"', () => {
-      for (const line of ['X-OSS-Meta-A:1', 'x-oss-meta-a: 1', 'x-oss-meta-a :1', 'x-oss-meta-a:', 'x-oss-meta-a:1 ', 'x-oss-:1', 'content-length:1', 'x-oss-meta_a:1', 'x-oss-meta-a:ä', '']) {
+      for (const line of ['X-OSS-Meta-A:1', 'x-oss-meta-a: 1', 'x-oss-meta-a :1', 'x-oss-date:', 'x-oss-meta-a:1 ', 'x-oss-meta-a: ', 'x-oss-:1', 'content-length:1', 'x-oss-meta_a:1', 'x-oss-meta-a:ä', '']) {
         expectMalformed(content('GET', '', '', DATE, line, '/photos/users/alice/a.jpg'), 'a header line is not a lowercase "x-oss-name:value" line');
       }
     });
@@ -206,8 +231,8 @@ describe('parseStringToSign', () => {
       expectMalformed(content('GET', '', '', DATE, '/photos?acl'), 'names a bucket without the "/" that follows it');
     });
 
-    it('refuses an empty or invalid sub-resource name', () => {
-      for (const query of ['', '&acl', 'acl&', '=1', 'a b', 'uploads&&uploadId=1', 'ä']) {
+    it('refuses an empty or invalid sub-resource name after one that OSS reads', () => {
+      for (const query of ['acl&', 'uploads&&uploadId=1', 'acl&a b', 'acl&ä', 'acl&=1']) {
         expectMalformed(content('GET', '', '', DATE, `/photos/users/alice/a.jpg?${query}`), 'a sub-resource has an empty or invalid name');
       }
     });

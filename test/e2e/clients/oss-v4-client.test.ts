@@ -1,6 +1,6 @@
 /**
  * The end-to-end tests' own V4 client (oss-v4-client.ts) is right before anything is built on it:
- * it reproduces the Kotlin v2 SDK's published RemoteSignerV4Test vectors through a delegate that
+ * it reproduces the Kotlin v2 and Swift v2 SDKs' published RemoteSignerV4Test vectors through a delegate that
  * signs as that test's delegate does, and ali-oss signUtils builds the same canonical requests.
  */
 import { createHmac } from 'node:crypto';
@@ -11,7 +11,9 @@ import { type RemoteSignerV4Info, type V4Request, prepareHeaderAuth, preparePres
 /**
  * The vectors of alibabacloud-oss-kotlin-sdk-v2
  * oss-sdk/src/commonTest/kotlin/com/aliyun/kotlin/sdk/service/oss2/signer/RemoteSignerV4Test.kt at
- * commit 13cbeacbff62622c88614b4e01875d91a9addd72 (testAuthHeader, testAuthQuery): credentials ak/sk,
+ * commit 13cbeacbff62622c88614b4e01875d91a9addd72 (testAuthHeader, testAuthQuery), the same values and
+ * expectations as alibabacloud-oss-swift-sdk-v2 Tests/OSSUnitTests/Signer/RemoteSignerV4Tests.swift at
+ * commit e208a6c3c55847f90944a5bb4453c2e2ce00f1b1: credentials ak/sk,
  * bucket `bucket`, key `1234+-/123/1.txt`, cn-hangzhou, query
  * `param1=value1&+param1=value3&|param1=value4&+param2=&|param2=&param2=`, headers `x-oss-head1`, `abc`,
  * `ZAbc`, `XYZ` (all `value`) and a Content-Type.

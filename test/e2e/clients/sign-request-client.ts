@@ -21,6 +21,8 @@ export interface SigningSession {
   readonly endpoint: string;
   readonly prefix: string;
   readonly serverTime: number;
+  /** `SessionTicket` (scoped mode): sent back in `x-tvm-session-ticket` with every signature request of the session. */
+  readonly ticket?: string;
 }
 
 async function answerOf(response: Response): Promise<SignRequestAnswer> {
@@ -52,12 +54,18 @@ export async function openSession(url: string, bearer: string): Promise<SigningS
     endpoint: text('Endpoint'),
     prefix: text('Prefix'),
     serverTime: Date.parse(text('ServerTime')),
+    ...(body['SessionTicket'] === undefined ? {} : { ticket: text('SessionTicket') }),
   };
 }
 
-/** `POST /` with a JSON body (a RemoteSignerV4 map, a canonical request…), as answered. */
-export async function postJson(url: string, bearer: string, body: unknown): Promise<SignRequestAnswer> {
-  return answerOf(await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+/**
+ * `POST /` with a JSON body (a RemoteSignerV4 map, a canonical request…), as answered; with the
+ * session's ticket in `x-tvm-session-ticket` when there is one.
+ */
+export async function postJson(url: string, bearer: string, body: unknown, session?: Pick<SigningSession, 'ticket'>): Promise<SignRequestAnswer> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' };
+  if (session?.ticket !== undefined) headers['x-tvm-session-ticket'] = session.ticket;
+  return answerOf(await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) }));
 }
 
 /** The identity a session signs as. */
@@ -75,7 +83,7 @@ export async function signHashOnly(url: string, bearer: string, session: Signing
   const identity = identityOf(session);
   const prepared = prepareHeaderAuth(request, identity, now);
   const info = remoteSignerV4Info(prepared, identity);
-  const answer = await postJson(url, bearer, info);
+  const answer = await postJson(url, bearer, info, session);
   if (answer.status !== 200) throw new Error(`hash-only signing refused: HTTP ${answer.status} ${String(answer.body['ErrorCode'])}`);
   const signature = String(answer.body['signature']);
   return { signed: withAuthorization(prepared, session.accessKeyId, signature), prepared, info, signature };
@@ -98,7 +106,7 @@ export async function signCanonical(
   const identity = identityOf(session);
   const now = options.now ?? new Date();
   const prepared = options.presignSeconds === undefined ? prepareHeaderAuth(request, identity, now) : preparePresigned(request, identity, now, options.presignSeconds);
-  const answer = await postJson(url, bearer, { version: 'v4', canonicalRequest: prepared.canonicalRequest });
+  const answer = await postJson(url, bearer, { version: 'v4', canonicalRequest: prepared.canonicalRequest }, session);
   if (answer.status !== 200) throw new Error(`canonical-request signing refused: HTTP ${answer.status} ${String(answer.body['ErrorCode'])}`);
   const signature = String(answer.body['signature']);
   const signed = options.presignSeconds === undefined ? withAuthorization(prepared, session.accessKeyId, signature) : withQuerySignature(prepared, signature);
