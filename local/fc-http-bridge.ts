@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FcContext, HttpResponse } from '../shared/http/fc-event';
+import type { FcContext } from '../shared/http/fc-event';
+import type { HttpResponse } from '../shared/http/message';
 import { isoSeconds } from '../shared/time';
 
 /** An FC event handler as the runtime calls it. */

@@ -1,22 +1,25 @@
 /**
- * The offline sandbox: one local HTTP server that serves the functions through the FC 3.0 event
- * adapter, next to an STS emulator, an OSS emulator whose bucket accepts only V4 signatures (unless
- * `legacyV1`), and a demo identity provider. With real credentials in the
+ * The offline sandbox: one local HTTP server that serves the functions as the web profile deploys
+ * them (the web function's own server, behind a forwarder that adds FC's headers; or, with
+ * `adapter: 'event'`, through the FC 3.0 event adapter), next to an STS emulator, an OSS emulator
+ * whose bucket accepts only V4 signatures (unless `legacyV1`), and a demo identity provider. With
+ * real credentials in the
  * environment (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optionally
  * ALIBABA_CLOUD_SECURITY_TOKEN) and TVM_STS_ENDPOINT unset, it talks to real STS instead.
  */
-import { createServer } from 'node:http';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSignRequestHandler } from '../functions/sign-request/create-handler';
-import { createVendTokenHandler } from '../functions/vend-token/create-handler';
+import { createWebRoutes } from '../functions/web/routes';
 import { type Environment, type TvmConfig, loadConfig } from '../shared/config/load-config';
 import { TvmError } from '../shared/errors';
 import { appRolePermissionPolicy } from '../shared/policy/role-policies';
-import type { FcContext } from '../shared/http/fc-event';
+import { type FcContext, fcEventHandler } from '../shared/http/fc-event';
+import type { HttpFunction } from '../shared/http/function-handler';
 import type { Logger } from '../shared/log';
 import type { DemoIssuer } from './demo-issuer';
 import { DEMO_PATH, SANDBOX_SCOPES, demoRoutes, sandboxCors } from './demo-page/serve';
-import { type EventHandler, invokeOverHttp } from './fc-http-bridge';
+import { invokeOverHttp } from './fc-http-bridge';
+import { startFcWebGateway } from './fc-web-gateway';
 import { issuerRoutes } from './issuer-routes';
 import { OssEmulator, credentialsFromSts } from './oss-emulator';
 import { type RouteTable, getOnly, sendJson, sendText } from './routes';
@@ -32,6 +35,12 @@ export interface SandboxOptions {
   /** The environment to read TVM_* overrides and real credentials from. Default `process.env`. */
   readonly environment?: Environment;
   readonly logger?: Logger;
+  /**
+   * How the functions are served: `web` (default), the web profile's server behind a forwarder
+   * that adds FC's headers, as a custom runtime runs it; `event`, FC 3.0 HTTP trigger events into
+   * the event handlers, as the nodejs20 runtime runs them.
+   */
+  readonly adapter?: 'web' | 'event';
   /**
    * A legacy sandbox bucket that accepts V1 and V4 signatures, like a bucket created before
    * 2025-09-01. Default: the environment's `SANDBOX_LEGACY_V1` (`1` or `true`), else false: the bucket
@@ -71,6 +80,9 @@ export interface Sandbox {
 
 const SANDBOX_BUCKET = 'oss-tvm-sandbox';
 
+/** Serves one request to a function; `path` is the part below the function's own path. */
+type FunctionRoute = (request: IncomingMessage, response: ServerResponse, path: string) => void;
+
 /** Starts the sandbox and resolves once it listens. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const environment = options.environment ?? process.env;
@@ -97,10 +109,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
   const context = (requestId: string): FcContext => ({ requestId, credentials: functionCredentials, region });
   const functionOptions = options.logger ? { logger: options.logger } : {};
-  const handlers: Record<string, EventHandler> = {
-    'vend-token': createVendTokenHandler(settings, functionOptions),
-    'sign-request': createSignRequestHandler(settings, functionOptions),
+  const functions = createWebRoutes(settings, functionOptions);
+  const gateway = options.adapter === 'event' ? undefined : await startFcWebGateway(functions, host, functionCredentials);
+  const serveFunction = (name: string): FunctionRoute => {
+    if (gateway) return (request, response) => gateway.forward(request, response);
+    const handler = fcEventHandler(functions[name] as HttpFunction);
+    return (request, response, path) => void invokeOverHttp(handler, request, response, path, context).catch(() => response.destroy());
   };
+  const handlers: Record<string, FunctionRoute> = Object.fromEntries(Object.keys(functions).map((name) => [name, serveFunction(name)]));
   const functionUrls = Object.fromEntries(Object.keys(handlers).map((name) => [name, `${url}/${name}`]));
   const status = (): Record<string, unknown> => ({
     status: configurationProblems.length === 0 ? 'ok' : 'misconfigured',
@@ -120,9 +136,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   server.on('request', (request, response) => {
     const requestUrl = new URL(request.url ?? '/', url);
     const [, first = '', ...rest] = requestUrl.pathname.split('/');
-    const handler = handlers[first];
+    const handler = Object.hasOwn(handlers, first) ? handlers[first] : undefined;
     if (handler) {
-      invokeOverHttp(handler, request, response, `/${rest.join('/')}`, context).catch(() => response.destroy());
+      handler(request, response, `/${rest.join('/')}`);
       return;
     }
     const route = routes[requestUrl.pathname];
@@ -150,6 +166,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway?.close();
       await oss?.close();
       await sts?.close();
     },

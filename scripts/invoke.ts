@@ -13,7 +13,8 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSandbox } from '../local/sandbox';
-import type { FcContext, HttpResponse } from '../shared/http/fc-event';
+import type { FcContext } from '../shared/http/fc-event';
+import type { HttpResponse } from '../shared/http/message';
 import { printUsageIfAsked } from './cli';
 import { DEFAULT_SUB, FillEventError, fillEvent, valuesFromEnvironment } from './fill-event';
 

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'MalformedRequest'
   | 'UnsupportedMediaType'
   | 'MethodNotAllowed'
+  | 'NotFound'
   | 'PayloadTooLarge'
   | 'PolicyTooLarge'
   | 'InvalidConfiguration'

@@ -1,18 +1,19 @@
 /**
  * vend-token: authenticates an app user and returns temporary OSS credentials limited to that
- * user's scope, in the JSON the OSS Android and iOS SDKs consume. FC 3.0 event handler for an
- * HTTP trigger; all decisions live in shared/.
+ * user's scope, in the JSON the OSS Android and iOS SDKs consume. One function behind either
+ * adapter: the FC 3.0 event handler or the web server; all decisions live in shared/.
  */
 import { type Environment, loadConfig } from '../../shared/config/load-config';
-import { type FcHttpHandler, createFunctionHandler } from '../../shared/http/function-handler';
+import { type FcHttpHandler, fcEventHandler } from '../../shared/http/fc-event';
+import { type HttpFunction, createHttpFunction } from '../../shared/http/function-handler';
 import type { Logger } from '../../shared/log';
 import { type VendingServiceOptions, createVendingService, credentialsForCaller } from '../../shared/vending/caller-credentials';
 import { credentialsResponse } from '../../shared/vending/credentials-response';
 import { MAX_TOKEN_REQUEST_BYTES, readTokenRequest } from '../../shared/vending/token-request';
 
-/** Builds the vend-token handler for an environment; the sandbox and tests use it directly. */
-export function createVendTokenHandler(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): FcHttpHandler {
-  return createFunctionHandler({
+/** Builds vend-token for an environment, ready for either adapter; its setup runs now. */
+export function createVendTokenFunction(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): HttpFunction {
+  return createHttpFunction({
     name: 'vend-token',
     maxBodyBytes: MAX_TOKEN_REQUEST_BYTES,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -24,4 +25,9 @@ export function createVendTokenHandler(environment: Environment, options: Vendin
       return credentialsResponse(result, service.config);
     },
   });
+}
+
+/** vend-token as an FC 3.0 event handler (what `index.handler` exports); tests use it directly. */
+export function createVendTokenHandler(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): FcHttpHandler {
+  return fcEventHandler(createVendTokenFunction(environment, options));
 }

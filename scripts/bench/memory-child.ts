@@ -8,7 +8,8 @@
  */
 import { createRequire } from 'node:module';
 import { createDemoIssuer } from '../../local/demo-issuer';
-import type { FcContext, HttpResponse } from '../../shared/http/fc-event';
+import type { FcContext } from '../../shared/http/fc-event';
+import type { HttpResponse } from '../../shared/http/message';
 import { AUDIENCE, ISSUER, functionRequest, functionSettings, httpEvent, runPool } from './common';
 
 type Handler = (event: Buffer, context: FcContext) => Promise<HttpResponse>;

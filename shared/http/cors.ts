@@ -3,7 +3,7 @@
  * let an allowed origin read a response. Callers authenticate with a bearer token, never cookies,
  * so no credentials mode is offered.
  */
-import type { HttpRequest, HttpResponse } from './fc-event';
+import type { HttpRequest, HttpResponse } from './message';
 
 /** What a function allows browsers to do. */
 export interface CorsPolicy {

@@ -1,26 +1,14 @@
 /**
- * The Function Compute 3.0 HTTP trigger adapter: the v1 event JSON in, a plain {@link HttpRequest}
- * out, and {@link HttpResponse} back to the `{statusCode, headers, body, isBase64Encoded}` shape.
- * This is the only module that knows the FC event format.
+ * The Function Compute 3.0 event adapter: an HTTP trigger's v1 event JSON in, a plain
+ * {@link HttpRequest} for the frame, and the frame's {@link HttpResponse} back, which is already
+ * the `{statusCode, headers, body, isBase64Encoded}` object FC expects. This is the only module that
+ * knows the FC event format; the web server adapter (`web-server.ts`) serves the same functions in a
+ * custom runtime.
  */
-import { type ErrorBody, TvmError } from '../errors';
-
-/** An HTTP request, independent of Function Compute. Header names are lowercase. */
-export interface HttpRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly query: Readonly<Record<string, string>>;
-  readonly body: Buffer;
-}
-
-/** The response object an FC 3.0 HTTP-triggered function returns. */
-export interface HttpResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-  isBase64Encoded: boolean;
-}
+import { TvmError } from '../errors';
+import type { AccessCredentials } from '../sts/sts-client';
+import type { HttpFunction } from './function-handler';
+import { type HttpRequest, type HttpResponse, bodyTooLarge, malformedRequest } from './message';
 
 /** The parts of the FC 3.0 `context` the functions use. */
 export interface FcContext {
@@ -31,6 +19,23 @@ export interface FcContext {
     readonly securityToken?: string;
   };
   readonly region?: string;
+}
+
+/** An FC 3.0 event handler for an HTTP trigger (`index.handler`). */
+export type FcHttpHandler = (event: unknown, context?: FcContext) => Promise<HttpResponse>;
+
+/**
+ * The FC event handler of a function: request id and role credentials from `context`, the
+ * request from the event.
+ *
+ * @example
+ * ```ts
+ * export const handler = fcEventHandler(createVendTokenFunction(process.env));
+ * ```
+ */
+export function fcEventHandler(fn: HttpFunction): FcHttpHandler {
+  return (event, context = {}) =>
+    fn({ requestId: context.requestId, functionCredentials: contextCredentials(context), read: (maxBodyBytes) => parseHttpEvent(event, maxBodyBytes) });
 }
 
 const MAX_EVENT_BYTES = 1024 * 1024;
@@ -47,7 +52,7 @@ export function parseHttpEvent(event: unknown, maxBodyBytes: number): HttpReques
   const context = objectField(raw, 'requestContext');
   const http = context === undefined ? undefined : objectField(context, 'http');
   const method = http?.['method'];
-  if (typeof method !== 'string' || !/^[A-Z]{1,16}$/.test(method)) throw malformed('The request has no valid HTTP method.');
+  if (typeof method !== 'string' || !/^[A-Z]{1,16}$/.test(method)) throw malformedRequest('The request has no valid HTTP method.');
   const path = typeof http?.['path'] === 'string' ? (http['path'] as string) : '/';
   return {
     method,
@@ -58,21 +63,14 @@ export function parseHttpEvent(event: unknown, maxBodyBytes: number): HttpReques
   };
 }
 
-/** A JSON response with `Cache-Control: no-store`. */
-export function jsonResponse(statusCode: number, body: unknown, headers: Readonly<Record<string, string>> = {}): HttpResponse {
+function contextCredentials(context: FcContext): AccessCredentials | undefined {
+  const credentials = context.credentials;
+  if (!credentials?.accessKeyId || !credentials.accessKeySecret) return undefined;
   return {
-    statusCode,
-    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
+    accessKeyId: credentials.accessKeyId,
+    accessKeySecret: credentials.accessKeySecret,
+    ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
   };
-}
-
-/** The response for a refusal: its status, headers and the documented error body. */
-export function errorResponse(error: TvmError, requestId: string): HttpResponse {
-  const body: ErrorBody = { StatusCode: error.status, ErrorCode: error.code, ErrorMessage: error.message, RequestId: requestId };
-  const extra = Object.entries(error.bodyFields).filter(([name]) => !(name in body));
-  return jsonResponse(error.status, { ...body, ...Object.fromEntries(extra) }, error.headers);
 }
 
 function eventObject(event: unknown): Record<string, unknown> {
@@ -82,24 +80,24 @@ function eventObject(event: unknown): Record<string, unknown> {
     try {
       value = JSON.parse(event.toString());
     } catch {
-      throw malformed('The function received an event that is not JSON; it expects an HTTP trigger event.');
+      throw malformedRequest('The function received an event that is not JSON; it expects an HTTP trigger event.');
     }
   }
-  if (!isObject(value)) throw malformed('The function received an event that is not an HTTP trigger event.');
+  if (!isObject(value)) throw malformedRequest('The function received an event that is not an HTTP trigger event.');
   return value;
 }
 
 function objectField(source: Record<string, unknown>, name: string): Record<string, unknown> | undefined {
   const value = source[name];
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw malformed(`The event field "${name}" is not an object.`);
+  if (!isObject(value)) throw malformedRequest(`The event field "${name}" is not an object.`);
   return value;
 }
 
 function stringMap(source: Record<string, unknown> | undefined, what: string, lowercase: boolean): Record<string, string> {
   const result: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(source ?? {})) {
-    if (typeof value !== 'string') throw malformed(`The request ${what} must be strings.`);
+    if (typeof value !== 'string') throw malformedRequest(`The request ${what} must be strings.`);
     const key = lowercase ? name.toLowerCase() : name;
     result[key] = key in result ? `${result[key]},${value}` : value;
   }
@@ -109,19 +107,19 @@ function stringMap(source: Record<string, unknown> | undefined, what: string, lo
 function decodeBody(raw: Record<string, unknown>, maxBodyBytes: number): Buffer {
   const body = raw['body'];
   if (body === undefined || body === null || body === '') return Buffer.alloc(0);
-  if (typeof body !== 'string') throw malformed('The request body must be a string.');
+  if (typeof body !== 'string') throw malformedRequest('The request body must be a string.');
   const base64 = raw['isBase64Encoded'] === true;
   if (raw['isBase64Encoded'] !== undefined && typeof raw['isBase64Encoded'] !== 'boolean') {
-    throw malformed('The event field "isBase64Encoded" must be a boolean.');
+    throw malformedRequest('The event field "isBase64Encoded" must be a boolean.');
   }
   const estimated = base64 ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
-  if (estimated > maxBodyBytes + 2) throw tooLarge(maxBodyBytes);
-  if (base64 && !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw malformed('The request body is not valid base64.');
+  if (estimated > maxBodyBytes + 2) throw bodyTooLarge(maxBodyBytes);
+  if (base64 && !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw malformedRequest('The request body is not valid base64.');
   const decoded = base64 ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   // Buffer.from is lenient: it drops a dangling character and ignores wrong padding and stray
   // bits. Only canonical (padded, RFC 4648) base64 is a body; it is all FC sends.
-  if (base64 && decoded.toString('base64') !== body) throw malformed('The request body is not valid base64.');
-  if (decoded.length > maxBodyBytes) throw tooLarge(maxBodyBytes);
+  if (base64 && decoded.toString('base64') !== body) throw malformedRequest('The request body is not valid base64.');
+  if (decoded.length > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
   return decoded;
 }
 
@@ -129,10 +127,3 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
-function malformed(message: string): TvmError {
-  return new TvmError(400, 'MalformedRequest', message);
-}
-
-function tooLarge(maxBodyBytes: number): TvmError {
-  return new TvmError(413, 'PayloadTooLarge', `The request body is larger than ${maxBodyBytes} bytes.`);
-}

@@ -1,21 +1,25 @@
 /**
- * The frame every function shares: set up once at cold start, then for each invocation parse the
- * event, run the function's route, turn any refusal into its documented response, and write one
- * log line. A setup that fails (a bad configuration) is logged once and answers every request
- * with its error, so the function never runs half-configured.
+ * The frame every function shares, whatever transport carries its requests: set up once at cold
+ * start, then for each request read it off the transport, answer a CORS preflight or run the
+ * function's route, turn any refusal into its documented response, and write one log line. A setup
+ * that fails (a bad configuration) is logged once and answers every request with its error, so the
+ * function never runs half-configured.
+ *
+ * The frame knows no transport: the FC event adapter (`fc-event.ts`) and the web server adapter
+ * (`web-server.ts`) each hand it an {@link IncomingCall} and send back the {@link HttpResponse}.
  */
 import { randomUUID } from 'node:crypto';
 import { TvmError, toTvmError } from '../errors';
 import { type Logger, type RequestLogFields, createLogger } from '../log';
 import type { AccessCredentials } from '../sts/sts-client';
 import { type CorsPolicy, preflightResponse, withCorsHeaders } from './cors';
-import { type FcContext, type HttpRequest, type HttpResponse, errorResponse, parseHttpEvent } from './fc-event';
+import { type HttpRequest, type HttpResponse, errorResponse } from './message';
 
 /** One invocation, as a route sees it. */
 export interface Invocation {
   readonly request: HttpRequest;
   readonly requestId: string;
-  /** The function role's credentials from the FC context, when it has a role. */
+  /** The function role's credentials, as the platform handed them, when it has a role. */
   readonly functionCredentials: AccessCredentials | undefined;
   /** Fields the route adds to the request's log line. */
   readonly log: RequestLogFields;
@@ -24,7 +28,25 @@ export interface Invocation {
 /** A function's own logic, given what its setup built. */
 export type Route<App> = (app: App, invocation: Invocation) => Promise<HttpResponse>;
 
-/** Options of {@link createFunctionHandler}. */
+/** What a transport adapter hands the frame for one request. */
+export interface IncomingCall {
+  /** The platform's id of this request, when it gave one; otherwise the frame makes one. */
+  readonly requestId?: string | undefined;
+  /** The function role's credentials, as the platform handed them. */
+  readonly functionCredentials?: AccessCredentials | undefined;
+  /**
+   * Reads the request off the transport.
+   *
+   * @throws {@link TvmError} 400 `MalformedRequest` for a request it cannot read, 413
+   *   `PayloadTooLarge` for a body over `maxBodyBytes`.
+   */
+  readonly read: (maxBodyBytes: number) => HttpRequest | Promise<HttpRequest>;
+}
+
+/** A function behind the frame: one request in, its response out. Never rejects. */
+export type HttpFunction = (call: IncomingCall) => Promise<HttpResponse>;
+
+/** Options of {@link createHttpFunction}. */
 export interface FunctionHandlerOptions<App> {
   readonly name: string;
   readonly maxBodyBytes: number;
@@ -35,36 +57,35 @@ export interface FunctionHandlerOptions<App> {
   readonly logger?: Logger;
 }
 
-/** An FC 3.0 event handler for an HTTP trigger. */
-export type FcHttpHandler = (event: unknown, context?: FcContext) => Promise<HttpResponse>;
-
 /**
- * Builds an FC event handler. `setup` runs now, once.
+ * Builds a function. `setup` runs now, once; hand the result to a transport adapter.
  *
  * @example
  * ```ts
- * export const handler = createFunctionHandler({ name: 'vend-token', maxBodyBytes: 4096,
+ * const vendToken = createHttpFunction({ name: 'vend-token', maxBodyBytes: 4096,
  *   setup: () => createVendingService(loadConfig(process.env)), route: vendToken });
+ * export const handler = fcEventHandler(vendToken);          // an FC event function
+ * createWebServer({ '/vend-token': vendToken }).listen(9000); // or a web function
  * ```
  */
-export function createFunctionHandler<App>(options: FunctionHandlerOptions<App>): FcHttpHandler {
+export function createHttpFunction<App>(options: FunctionHandlerOptions<App>): HttpFunction {
   const logger = options.logger ?? createLogger();
   const app = runSetup(options, logger);
   const cors = app.ok ? options.cors?.(app.value) : undefined;
-  return async (event, context = {}) => {
+  return async (call) => {
     const started = performance.now();
-    const requestId = typeof context.requestId === 'string' && context.requestId !== '' ? context.requestId : randomUUID();
+    const requestId = typeof call.requestId === 'string' && call.requestId !== '' ? call.requestId : randomUUID();
     const log: RequestLogFields = { requestId, function: options.name };
     let request: HttpRequest | undefined;
     let response: HttpResponse;
     try {
       if (!app.ok) throw app.error;
-      request = parseHttpEvent(event, options.maxBodyBytes);
+      request = await call.read(options.maxBodyBytes);
       log.method = request.method;
       response =
         request.method === 'OPTIONS' && cors !== undefined
           ? preflightResponse(request, cors)
-          : await options.route(app.value, { request, requestId, functionCredentials: readCredentials(context), log });
+          : await options.route(app.value, { request, requestId, functionCredentials: call.functionCredentials, log });
     } catch (thrown) {
       const error = toTvmError(thrown);
       if (error.code === 'InternalError') logger.event('error', 'unexpected failure', describeCause(thrown, requestId));
@@ -89,16 +110,6 @@ function runSetup<App>(options: FunctionHandlerOptions<App>, logger: Logger): Se
     logger.event('error', 'the function cannot start', { function: options.name, errorCode: error.code, reason: error.message });
     return { ok: false, error };
   }
-}
-
-function readCredentials(context: FcContext): AccessCredentials | undefined {
-  const credentials = context.credentials;
-  if (!credentials?.accessKeyId || !credentials.accessKeySecret) return undefined;
-  return {
-    accessKeyId: credentials.accessKeyId,
-    accessKeySecret: credentials.accessKeySecret,
-    ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
-  };
 }
 
 function describeCause(thrown: unknown, requestId: string): Record<string, string> {

@@ -2,7 +2,7 @@
  * sign-request's one route: `GET /` opens a signing session; `POST /` signs the shape its body
  * has (see {@link SignRequest}) and answers in that shape's reply.
  */
-import type { HttpResponse } from '../http/fc-event';
+import type { HttpResponse } from '../http/message';
 import type { Invocation } from '../http/function-handler';
 import type { VendingService } from '../vending/caller-credentials';
 import { postObjectResponse, signPostObject } from './post-object';

@@ -7,7 +7,7 @@
  * and the form fields in order, the file to be appended last.
  */
 import { TvmError } from '../errors';
-import { type HttpResponse, jsonResponse } from '../http/fc-event';
+import { type HttpResponse, jsonResponse } from '../http/message';
 import type { Invocation } from '../http/function-handler';
 import { evaluatePolicy } from '../policy/evaluate-policy';
 import { MAX_UPLOAD_BYTES, MEDIA_TYPE, forbidsOverwrite, requireUploadAccepted } from '../policy/upload-limits';

@@ -4,7 +4,7 @@
  * new-generation SDK's RemoteSignerV4 or RemoteSignerV1 map, or a V4 canonical request.
  */
 import { TvmError } from '../errors';
-import type { HttpRequest } from '../http/fc-event';
+import type { HttpRequest } from '../http/message';
 import { type PostObjectRequest, readPostObjectRequest } from './post-object';
 import { scopeFromQuery } from '../vending/query-scope';
 

@@ -1,5 +1,5 @@
 /** sign-request replies: the bare Authorization value for the SDK callback, or JSON for the other shapes. */
-import { type HttpResponse, jsonResponse } from '../http/fc-event';
+import { type HttpResponse, jsonResponse } from '../http/message';
 import { isoSeconds } from '../time';
 import type { RemoteSignature } from './remote-signer';
 import type { SignedCanonicalRequest } from './sign-canonical';

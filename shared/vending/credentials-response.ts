@@ -1,5 +1,5 @@
 /** The vend-token success body, in the exact shape the OSS Android and iOS SDKs parse. */
-import { type HttpResponse, jsonResponse } from '../http/fc-event';
+import { type HttpResponse, jsonResponse } from '../http/message';
 import { isoSeconds } from '../time';
 import type { CallerCredentials } from './caller-credentials';
 

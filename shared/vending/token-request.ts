@@ -1,6 +1,6 @@
 /** Reading a vend-token request: `GET` or `POST`, with an optional `scope`. */
 import { TvmError } from '../errors';
-import type { HttpRequest } from '../http/fc-event';
+import type { HttpRequest } from '../http/message';
 import { scopeFromQuery } from './query-scope';
 
 /** What a vend-token request asks for. */

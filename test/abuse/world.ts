@@ -10,8 +10,8 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { createSignRequestHandler } from '../../functions/sign-request/create-handler';
 import { createVendTokenHandler } from '../../functions/vend-token/create-handler';
 import type { ErrorCode } from '../../shared/errors';
-import type { FcContext, HttpResponse } from '../../shared/http/fc-event';
-import type { FcHttpHandler } from '../../shared/http/function-handler';
+import type { FcContext, FcHttpHandler } from '../../shared/http/fc-event';
+import type { HttpResponse } from '../../shared/http/message';
 import { createLogger } from '../../shared/log';
 import { StsEmulator } from '../../local/sts-emulator';
 

@@ -1,6 +1,7 @@
 /**
- * s.yaml, checked without a network: rendered by Serverless Devs itself (`s preview`, which works
- * offline), then validated against a strict schema of the fc3 props we use.
+ * s.yaml (the event profile) and s.web.yaml (the web profile), checked without a network: rendered
+ * by Serverless Devs itself (`s preview`, which works offline), then validated against a strict
+ * schema of the fc3 props we use, which knows which props each runtime family takes.
  */
 import Ajv from 'ajv';
 import { execFile } from 'node:child_process';
@@ -15,7 +16,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const sBinary = join(root, 'node_modules', '.bin', 's');
 const schema = JSON.parse(readFileSync(join(root, 'test/deploy/fc3-props.schema.json'), 'utf8')) as object;
 const validateProps = new Ajv({ allErrors: true, strict: false }).compile(schema);
-const FUNCTIONS = ['vend-token', 'sign-request'];
 
 /** What a deployer exports before `s deploy`: the required settings only. */
 const DEPLOYER_ENVIRONMENT = {
@@ -39,7 +39,7 @@ function preview(template: string, environment: Record<string, string> = DEPLOYE
   const file = join(directory, 's.yaml');
   writeFileSync(file, template);
   return new Promise((resolve, reject) => {
-    execFile(sBinary, ['preview', '-o', 'json', '-t', file], { env: { PATH: process.env['PATH'], HOME: home, ...environment }, timeout: 30_000 }, (error, stdout) => {
+    execFile(sBinary, ['preview', '-o', 'json', '-t', file], { env: { PATH: process.env['PATH'], HOME: home, ...environment }, timeout: 60_000 }, (error, stdout) => {
       rmSync(directory, { recursive: true, force: true });
       if (error) return reject(new Error(`s preview failed: ${stdout}`));
       resolve(JSON.parse(stdout.slice(stdout.indexOf('{'))) as Rendered);
@@ -47,65 +47,57 @@ function preview(template: string, environment: Record<string, string> = DEPLOYE
   });
 }
 
-const template = readFileSync(join(root, 's.yaml'), 'utf8');
-let rendered: Rendered;
+/** The two deployment profiles: s.yaml (event functions on nodejs20) and s.web.yaml (one web function, custom runtime). */
+const PROFILES = [
+  { file: 's.yaml', functions: ['vend-token', 'sign-request'] },
+  { file: 's.web.yaml', functions: ['web'] },
+] as const;
+const templates: Record<string, string> = Object.fromEntries(PROFILES.map(({ file }) => [file, readFileSync(join(root, file), 'utf8')]));
+const rendered: Record<string, Rendered> = {};
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'oss-tvm-s-home-'));
-  rendered = await preview(template);
-}, 30_000);
+  // One after the other: the first run sets up s's home folder, which concurrent first runs would race for.
+  for (const { file } of PROFILES) rendered[file] = await preview(templates[file] as string);
+}, 90_000);
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-describe('s.yaml', () => {
-  it('renders offline into two fc3 functions whose props pass the strict schema', () => {
-    expect(Object.keys(rendered.resources).sort()).toEqual([...FUNCTIONS].sort());
-    for (const name of FUNCTIONS) {
-      const resource = rendered.resources[name];
-      expect(resource?.component).toBe('fc3');
-      expect(validateProps(resource?.props), `${name}: ${JSON.stringify(validateProps.errors)}`).toBe(true);
+const propsOf = (file: string, name: string): Rendered['resources'][string]['props'] => rendered[file]?.resources[name]?.props as Rendered['resources'][string]['props'];
+const triggerOf = (file: string, name: string) => (propsOf(file, name)['triggers'] as { triggerConfig: { authType: string; methods: string[] } }[])[0]?.triggerConfig;
+
+describe.each(PROFILES)('$file', ({ file, functions }) => {
+  const template = templates[file] as string;
+
+  it('renders offline into fc3 functions whose props pass the strict schema', () => {
+    expect(Object.keys(rendered[file]?.resources ?? {}).sort()).toEqual([...functions].sort());
+    for (const name of functions) {
+      expect(rendered[file]?.resources[name]?.component).toBe('fc3');
+      expect(validateProps(propsOf(file, name)), `${name}: ${JSON.stringify(validateProps.errors)}`).toBe(true);
     }
   });
 
-  it('deploys the built bundles with the nodejs20 runtime and the function role from the environment', () => {
-    for (const name of FUNCTIONS) {
-      const props = rendered.resources[name]?.props;
-      expect(props).toMatchObject({ runtime: 'nodejs20', handler: 'index.handler', code: `./dist/${name}`, role: DEPLOYER_ENVIRONMENT.TVM_FUNCTION_ROLE_ARN });
-      expect(template).not.toMatch(/role:\s*auto/);
-    }
+  it('deploys with the function role from the environment, never an automatic one', () => {
+    for (const name of functions) expect(propsOf(file, name)['role']).toBe(DEPLOYER_ENVIRONMENT.TVM_FUNCTION_ROLE_ARN);
+    expect(template).not.toMatch(/role:\s*auto/);
   });
 
   it('builds before deploying', () => {
-    const actions = Object.values(rendered.resources).flatMap((resource) => resource.actions?.['pre-deploy'] ?? []);
+    const actions = Object.values(rendered[file]?.resources ?? {}).flatMap((resource) => resource.actions?.['pre-deploy'] ?? []);
     expect(actions.map((action) => action.run)).toContain('npm run build');
   });
 
   it('keeps the STS client deadline well inside the function timeout', () => {
-    for (const name of FUNCTIONS) {
-      const props = rendered.resources[name]?.props as unknown as { timeout: number };
-      expect(props.timeout).toBeGreaterThanOrEqual(2 * 5);
-    }
-  });
-
-  it('sets nothing FC 3.0 ignores for nodejs20: no instance concurrency, which built-in runtimes do not have', () => {
-    for (const name of FUNCTIONS) expect(rendered.resources[name]?.props).not.toHaveProperty('instanceConcurrency');
-  });
-
-  it('serves each function on an anonymous HTTP trigger with the methods it answers', () => {
-    const methods = (name: string) => (rendered.resources[name]?.props['triggers'] as { triggerConfig: { authType: string; methods: string[] } }[])[0]?.triggerConfig;
-    expect(methods('vend-token')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
-    expect(methods('sign-request')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
+    for (const name of functions) expect(propsOf(file, name)['timeout']).toBeGreaterThanOrEqual(2 * 5);
   });
 
   it('passes every TVM_* setting the code reads, and nothing else', () => {
-    const readByCode = new Set(sourceFiles(['functions', 'shared']).flatMap((file) => readFileSync(file, 'utf8').match(/\bTVM_[A-Z0-9_]+\b/g) ?? []));
+    const readByCode = new Set(sourceFiles(['functions', 'shared']).flatMap((source) => readFileSync(source, 'utf8').match(/\bTVM_[A-Z0-9_]+\b/g) ?? []));
     expect([...readByCode].sort()).toEqual([...SETTING_NAMES].sort());
-    for (const name of FUNCTIONS) {
-      expect(Object.keys(rendered.resources[name]?.props.environmentVariables ?? {}).sort()).toEqual([...SETTING_NAMES].sort());
-    }
+    for (const name of functions) expect(Object.keys(propsOf(file, name).environmentVariables).sort()).toEqual([...SETTING_NAMES].sort());
   });
 
   it('passes the deployer\'s values through, with safe defaults only for optional settings', () => {
-    const environment = rendered.resources['vend-token']?.props.environmentVariables ?? {};
+    const environment = propsOf(file, functions[0]).environmentVariables;
     for (const [name, value] of Object.entries(DEPLOYER_ENVIRONMENT)) if (name in environment) expect(environment[name]).toBe(value);
     expect(environment['TVM_JWT_SECRET']).toBe('');
     expect(environment['TVM_SIGNING_CREDENTIALS']).toBe('scoped');
@@ -114,28 +106,70 @@ describe('s.yaml', () => {
   it('refuses to render when a required setting is missing', async () => {
     const { TVM_BUCKET: _omitted, ...withoutBucket } = DEPLOYER_ENVIRONMENT;
     await expect(preview(template, withoutBucket)).rejects.toThrow(/TVM_BUCKET/);
-  });
+  }, 60_000);
 
   it('holds no AccessKey', () => {
     expect(template).not.toMatch(/LTAI[A-Za-z0-9]{12,}|AccessKeySecret|accessKeySecret:/);
   });
+});
 
-  describe.concurrent('the schema catches what fc3 would not', () => {
-    it.each([
-      ['a misspelled prop', (text: string) => text.replace('environmentVariables: *environment\n      triggers', 'enviromentVariables: *environment\n      triggers')],
-      ['memorySize not a multiple of 64', (text: string) => text.replace('memorySize: 256', 'memorySize: 300')],
-      ['an unknown runtime', (text: string) => text.replace('runtime: nodejs20', 'runtime: nodejs22')],
-      ['an authType fc3 does not accept', (text: string) => text.replace('authType: anonymous', 'authType: none')],
-      ['a method fc3 does not accept', (text: string) => text.replace('methods: [GET, POST, OPTIONS]', 'methods: [GET, POST, CONNECT]')],
-      ['instance concurrency on a nodejs20 event function', (text: string) => text.replace('    timeout: 10\n', '    timeout: 10\n    instanceConcurrency: 20\n')],
-    ])('%s', async (_case, mutate) => {
-      const mutated = mutate(template);
-      expect(mutated).not.toBe(template);
-      const output = await preview(mutated);
-      const valid = FUNCTIONS.every((name) => validateProps(output.resources[name]?.props));
-      expect(valid).toBe(false);
-    });
+describe('s.yaml, the event profile', () => {
+  it('deploys each function\'s bundle as an event handler on the nodejs20 runtime', () => {
+    for (const name of ['vend-token', 'sign-request']) {
+      expect(propsOf('s.yaml', name)).toMatchObject({ runtime: 'nodejs20', handler: 'index.handler', code: `./dist/${name}` });
+    }
   });
+
+  it('sets nothing FC 3.0 ignores for nodejs20: no instance concurrency, which built-in runtimes do not have', () => {
+    for (const name of ['vend-token', 'sign-request']) expect(propsOf('s.yaml', name)).not.toHaveProperty('instanceConcurrency');
+  });
+
+  it('serves each function on an anonymous HTTP trigger with the methods it answers', () => {
+    expect(triggerOf('s.yaml', 'vend-token')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
+    expect(triggerOf('s.yaml', 'sign-request')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
+  });
+});
+
+describe('s.web.yaml, the web profile', () => {
+  it('runs the web server bundle with the Node.js 20 that custom.debian10 ships, on the port FC forwards to', () => {
+    const props = propsOf('s.web.yaml', 'web');
+    expect(props).toMatchObject({ runtime: 'custom.debian10', code: './dist/web', customRuntimeConfig: { command: ['/var/fc/lang/nodejs20/bin/node'], args: ['/code/server.js'], port: 9000 } });
+    // The server listens where FC forwards to; test/scripts/build.test.ts starts dist/web/server.js as FC does.
+    expect(readFileSync(join(root, 'functions/web/server.ts'), 'utf8')).toMatch(/FC_SERVER_PORT.*9000/);
+  });
+
+  it('serves many requests at once per instance, from one credential cache', () => {
+    expect(propsOf('s.web.yaml', 'web')['instanceConcurrency']).toBeGreaterThanOrEqual(20);
+  });
+
+  it('configures the functions exactly as s.yaml does: the same settings, the same defaults', () => {
+    expect(propsOf('s.web.yaml', 'web').environmentVariables).toEqual(propsOf('s.yaml', 'vend-token').environmentVariables);
+  });
+
+  it('serves both functions on one anonymous HTTP trigger with every method either answers', () => {
+    expect(triggerOf('s.web.yaml', 'web')).toEqual({ authType: 'anonymous', methods: ['GET', 'POST', 'OPTIONS'] });
+  });
+});
+
+describe.concurrent('the schema catches in either profile what fc3 would not', () => {
+  it.each([
+    ['a misspelled prop', 's.yaml', (text: string) => text.replace('environmentVariables: *environment\n      triggers', 'enviromentVariables: *environment\n      triggers')],
+    ['memorySize not a multiple of 64', 's.yaml', (text: string) => text.replace('memorySize: 256', 'memorySize: 300')],
+    ['an unknown runtime', 's.yaml', (text: string) => text.replace('runtime: nodejs20', 'runtime: nodejs22')],
+    ['an authType fc3 does not accept', 's.yaml', (text: string) => text.replace('authType: anonymous', 'authType: none')],
+    ['a method fc3 does not accept', 's.yaml', (text: string) => text.replace('methods: [GET, POST, OPTIONS]', 'methods: [GET, POST, CONNECT]')],
+    ['instance concurrency on a nodejs20 event function', 's.yaml', (text: string) => text.replace('    timeout: 10\n', '    timeout: 10\n    instanceConcurrency: 20\n')],
+    ['a web function without instance concurrency', 's.web.yaml', (text: string) => text.replace(/\n +instanceConcurrency: \d+/, '')],
+    ['a web function without its start command', 's.web.yaml', (text: string) => text.replace(/\n +customRuntimeConfig:\n( {8}.*\n)+/, '\n')],
+    ['a web function on a built-in runtime', 's.web.yaml', (text: string) => text.replace('runtime: custom.debian10', 'runtime: nodejs20')],
+  ])('%s', async (_case, file, mutate) => {
+    const template = templates[file] as string;
+    const mutated = mutate(template);
+    expect(mutated).not.toBe(template);
+    const output = await preview(mutated);
+    const valid = Object.values(output.resources).every((resource) => validateProps(resource.props));
+    expect(valid).toBe(false);
+  }, 90_000);
 });
 
 describe('the fc3 props schema', () => {

@@ -2,11 +2,14 @@
  * The whole mobile flow offline, as the classic SDKs take it with V1 signatures: vend-token's
  * credentials in the unmodified ali-oss client (V1) against the sandbox OSS, the SDKs' V1
  * self-signing path through sign-request, and `npm run smoke`. V1 works only on a bucket created
- * before 2025-09-01, so the sandbox runs a legacy bucket here (`legacyV1`).
+ * before 2025-09-01, so the sandbox runs a legacy bucket here (`legacyV1`). The sandbox serves the
+ * functions through the FC event adapter here, and through the web server adapter in
+ * mobile-flow.web.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { adapterName } from '../helpers/adapters';
 import { type AliOssClient, aliOssFromVended } from '../helpers/ali-oss';
 
 
@@ -40,7 +43,7 @@ async function denied(operation: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, legacyV1: true, environment: { TVM_SCOPES: JSON.stringify(SCOPES), TVM_DEFAULT_SCOPE: 'user' }, logger: { request() {}, event() {} } });
+  sandbox = await startSandbox({ port: 0, legacyV1: true, adapter: adapterName(), environment: { TVM_SCOPES: JSON.stringify(SCOPES), TVM_DEFAULT_SCOPE: 'user' }, logger: { request() {}, event() {} } });
   bucket = sandbox.settings['TVM_BUCKET'] ?? '';
   ossUrl = sandbox.oss?.url ?? '';
 });

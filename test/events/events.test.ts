@@ -17,7 +17,8 @@ import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import { buildFunctions } from '../../scripts/build';
 import { DEFAULT_SUB, EXPIRES_IN_SECONDS, FillEventError, fillEvent, valuesFromEnvironment } from '../../scripts/fill-event';
-import type { FcContext, HttpResponse } from '../../shared/http/fc-event';
+import type { FcContext } from '../../shared/http/fc-event';
+import type { HttpResponse } from '../../shared/http/message';
 import { functionEnvironment } from '../helpers/function-environment';
 
 type Handler = (event: unknown, context: FcContext) => Promise<HttpResponse>;
@@ -106,7 +107,7 @@ beforeAll(async () => {
     functionEnvironment(sts, issuer, { TVM_BUCKET: BUCKET, TVM_CORS_ALLOWED_ORIGINS: ORIGIN }),
     () => {
       const load = createRequire(import.meta.url);
-      for (const { name, file } of built) handlers.set(name, (load(file) as { handler: Handler }).handler);
+      for (const { name, kind, file } of built) if (kind === 'event') handlers.set(name, (load(file) as { handler: Handler }).handler);
     },
   );
 });

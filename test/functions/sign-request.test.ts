@@ -8,14 +8,15 @@
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSignRequestHandler } from '../../functions/sign-request/create-handler';
-import type { FcContext, HttpResponse } from '../../shared/http/fc-event';
-import type { FcHttpHandler } from '../../shared/http/function-handler';
+import { createSignRequestFunction } from '../../functions/sign-request/create-handler';
+import type { FcContext, FcHttpHandler } from '../../shared/http/fc-event';
+import type { HttpResponse } from '../../shared/http/message';
 import { createLogger } from '../../shared/log';
 import { StsClient } from '../../shared/sts/sts-client';
 import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import { type TestRequest, bearer, httpEvent, jsonBody } from '../helpers/fc-events';
+import { served } from '../helpers/adapters';
 import { functionEnvironment } from '../helpers/function-environment';
 
 /** The part of ali-oss that builds a V1 string-to-sign the way the SDK sends the request. */
@@ -45,14 +46,14 @@ function environment(overrides: Record<string, string> = {}): Record<string, str
 /** A handler with a fast-failing STS client, logging into {@link logLines} (and `lines`). */
 function handlerFor(overrides: Record<string, string> = {}, options: { now?: () => number; lines?: string[]; sts?: StsEmulator } = {}): FcHttpHandler {
   const emulator = options.sts ?? sts;
-  return createSignRequestHandler(environment({ TVM_STS_ENDPOINT: emulator.url, TVM_ROLE_ARN: emulator.defaultRoleArn, ...overrides }), {
+  return served('sign-request', createSignRequestFunction(environment({ TVM_STS_ENDPOINT: emulator.url, TVM_ROLE_ARN: emulator.defaultRoleArn, ...overrides }), {
     logger: createLogger((line) => {
       logLines.push(line);
       options.lines?.push(line);
     }),
     sts: new StsClient({ endpoint: emulator.url, attemptTimeoutMs: 300, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40, deadlineMs: 1200 } }),
     ...(options.now ? { now: options.now } : {}),
-  });
+  }));
 }
 
 async function tokenFor(subject: string): Promise<string> {

@@ -3,13 +3,14 @@
  * and calls the STS emulator over loopback HTTP.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createVendTokenHandler } from '../../functions/vend-token/create-handler';
-import type { FcHttpHandler } from '../../shared/http/function-handler';
+import { createVendTokenFunction } from '../../functions/vend-token/create-handler';
+import type { FcHttpHandler } from '../../shared/http/fc-event';
 import { createLogger } from '../../shared/log';
 import { StsClient } from '../../shared/sts/sts-client';
 import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import { bearer, httpEvent, jsonBody } from '../helpers/fc-events';
+import { adapterName, served } from '../helpers/adapters';
 import { functionEnvironment } from '../helpers/function-environment';
 
 let sts: StsEmulator;
@@ -24,10 +25,10 @@ function environment(overrides: Record<string, string> = {}): Record<string, str
 
 /** A handler with a fast-failing STS client, so fault tests stay short. */
 function handlerFor(overrides: Record<string, string> = {}): FcHttpHandler {
-  return createVendTokenHandler(environment(overrides), {
+  return served('vend-token', createVendTokenFunction(environment(overrides), {
     logger: createLogger((line) => logLines.push(line)),
     sts: new StsClient({ endpoint: sts.url, attemptTimeoutMs: 300, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40, deadlineMs: 1200 } }),
-  });
+  }));
 }
 
 async function tokenFor(subject: string): Promise<string> {
@@ -133,7 +134,7 @@ describe('vend-token', () => {
   });
 
   describe('refuses bad requests with a status and a stable code', () => {
-    it.each([
+    it.each(([
       ['no token', {}, 401, 'InvalidToken'],
       ['an unknown scope', { query: { scope: 'admin' } }, 403, 'UnknownScope'],
       ['a wrong method', { method: 'DELETE' }, 405, 'MethodNotAllowed'],
@@ -141,7 +142,7 @@ describe('vend-token', () => {
       ['a body of another content type', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'scope=user' }, 415, 'UnsupportedMediaType'],
       ['a body over the limit', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"scope":"${'x'.repeat(5000)}"}` }, 413, 'PayloadTooLarge'],
       ['invalid base64', { method: 'POST', body: '!!!', isBase64Encoded: true }, 400, 'MalformedRequest'],
-    ] as const)('%s', async (_case, request, status, code) => {
+    ] as const).filter(([name]) => name !== 'invalid base64' || adapterName() === 'event'))('%s', async (_case, request, status, code) => {
       const handler = handlerFor();
       const headers = 'query' in request || 'method' in request ? bearer(await tokenFor('frank')) : {};
       const response = await handler(httpEvent({ ...request, headers: { ...headers, ...('headers' in request ? request.headers : {}) } }), { requestId: 'req-refusal', credentials: functionCredentials });
@@ -150,7 +151,7 @@ describe('vend-token', () => {
       expect(response.body).not.toMatch(/at .*\.ts:\d+|Error:/);
     });
 
-    it('answers an event that is not an HTTP event with 400', async () => {
+    it.runIf(adapterName() === 'event')('answers an event that is not an HTTP event with 400', async () => {
       const response = await handlerFor()(Buffer.from('not json'), { requestId: 'r' });
       expect(response.statusCode).toBe(400);
       expect(jsonBody(response)['ErrorCode']).toBe('MalformedRequest');
@@ -222,11 +223,11 @@ describe('vend-token', () => {
     it('serves a cached credential with at least 5 minutes left while STS is down, and never caches the error', async () => {
       // Prepare: a clock the test moves, so the cached entry ages into its last 10 minutes.
       let clock = Date.now();
-      const handler = createVendTokenHandler(environment(), {
+      const handler = served('vend-token', createVendTokenFunction(environment(), {
         logger: createLogger((line) => logLines.push(line)),
         now: () => clock,
         sts: new StsClient({ endpoint: sts.url, attemptTimeoutMs: 300, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20, deadlineMs: 800 } }),
-      });
+      }));
       const cached = jsonBody(await vend(handler, 'nina'));
       clock += 52 * 60_000;
       // Act: STS fails while 8 minutes are left.
@@ -250,7 +251,7 @@ describe('vend-token', () => {
 
     it('asks STS again once a cached credential has less than 10 minutes left', async () => {
       let clock = Date.now();
-      const handler = createVendTokenHandler(environment(), { logger: createLogger((line) => logLines.push(line)), now: () => clock });
+      const handler = served('vend-token', createVendTokenFunction(environment(), { logger: createLogger((line) => logLines.push(line)), now: () => clock }));
       const first = jsonBody(await vend(handler, 'olga'));
       clock += 49 * 60_000;
       const stillFresh = jsonBody(await vend(handler, 'olga'));
@@ -285,7 +286,7 @@ describe('vend-token', () => {
   describe('configuration', () => {
     it('answers every request with 500 naming the bad variable, and logs it once', async () => {
       const lines: string[] = [];
-      const handler = createVendTokenHandler(environment({ TVM_BUCKET: 'Not_A_Bucket' }), { logger: createLogger((line) => lines.push(line)) });
+      const handler = served('vend-token', createVendTokenFunction(environment({ TVM_BUCKET: 'Not_A_Bucket' }), { logger: createLogger((line) => lines.push(line)) }));
       const first = await handler(httpEvent(), { requestId: 'a' });
       const second = await handler(httpEvent(), { requestId: 'b' });
       for (const response of [first, second]) {
@@ -300,7 +301,7 @@ describe('vend-token', () => {
   describe('logs', () => {
     it('writes one JSON line per request with identity, scope, cache and STS request id', async () => {
       const lines: string[] = [];
-      const handler = createVendTokenHandler(environment(), { logger: createLogger((line) => lines.push(line)) });
+      const handler = served('vend-token', createVendTokenFunction(environment(), { logger: createLogger((line) => lines.push(line)) }));
       await vend(handler, 'paula');
       await vend(handler, 'paula');
       const [miss, hit] = lines.map((line) => JSON.parse(line));

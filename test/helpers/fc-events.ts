@@ -1,5 +1,5 @@
 /** Builds FC 3.0 HTTP trigger events (v1) and reads handler responses, as the FC runtime would. */
-import type { HttpResponse } from '../../shared/http/fc-event';
+import type { HttpResponse } from '../../shared/http/message';
 
 /** What a test request holds; everything is optional. */
 export interface TestRequest {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CorsPolicy, preflightResponse, withCorsHeaders } from '../../shared/http/cors';
-import { type HttpRequest, jsonResponse } from '../../shared/http/fc-event';
+import { type HttpRequest, jsonResponse } from '../../shared/http/message';
 
 const policy: CorsPolicy = { allowedOrigins: ['https://app.example.com'], methods: ['POST'], exposeHeaders: ['x-oss-security-token'] };
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TvmError } from '../../shared/errors';
-import { errorResponse, jsonResponse, parseHttpEvent } from '../../shared/http/fc-event';
+import { parseHttpEvent } from '../../shared/http/fc-event';
+import { errorResponse, jsonResponse } from '../../shared/http/message';
 import { httpEvent } from '../helpers/fc-events';
 import { refusal } from '../helpers/refusal';
 

@@ -10,8 +10,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSignRequestHandler } from '../../functions/sign-request/create-handler';
-import type { FcContext } from '../../shared/http/fc-event';
-import type { FcHttpHandler } from '../../shared/http/function-handler';
+import type { FcContext, FcHttpHandler } from '../../shared/http/fc-event';
 import { createLogger } from '../../shared/log';
 import { OssError } from '../../local/oss-emulator/errors';
 import { decodePolicy, requireConditions, requireUnexpired } from '../../local/oss-emulator/post-object/policy';

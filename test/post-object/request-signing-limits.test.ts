@@ -13,8 +13,7 @@ import { type SigningRules, authorizeStringToSign } from '../../shared/signing/a
 import { parseStringToSign } from '../../shared/signing/string-to-sign';
 import { createLogger } from '../../shared/log';
 import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
-import type { FcContext } from '../../shared/http/fc-event';
-import type { FcHttpHandler } from '../../shared/http/function-handler';
+import type { FcContext, FcHttpHandler } from '../../shared/http/fc-event';
 import { OssEmulator, credentialsFromSts } from '../../local/oss-emulator';
 import { StsEmulator } from '../../local/sts-emulator';
 import { appRolePermissionPolicy } from '../../shared/policy/role-policies';

@@ -7,8 +7,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSignRequestHandler } from '../../functions/sign-request/create-handler';
-import type { FcContext } from '../../shared/http/fc-event';
-import type { FcHttpHandler } from '../../shared/http/function-handler';
+import type { FcContext, FcHttpHandler } from '../../shared/http/fc-event';
 import { createLogger } from '../../shared/log';
 import { appRolePermissionPolicy } from '../../shared/policy/role-policies';
 import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';

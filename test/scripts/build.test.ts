@@ -1,5 +1,6 @@
-/** The deployable bundles: what s.yaml ships and what FC loads as `index.handler`. */
-import { execFile } from 'node:child_process';
+/** The deployable bundles: what s.yaml ships and what FC loads as `index.handler`; what s.web.yaml ships and FC starts as a server. */
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,4 +59,51 @@ describe('npm run build', () => {
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ StatusCode: 200, Prefix: 'users/alice/' });
   });
+
+  it('produces a web server that a fresh node process starts on FC_SERVER_PORT, answering with the role credentials FC hands it', async () => {
+    // Prepare: a free port, and the function's settings in the environment as FC passes them.
+    const issuer = await createDemoIssuer('https://id.example.com/', 'app');
+    const token = await issuer.issue('bob');
+    const credentials = sts.createFunctionCredentials();
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(outdir, 'web', 'server.js')], {
+      env: {
+        PATH: process.env['PATH'], FC_SERVER_PORT: String(port),
+        TVM_ROLE_ARN: sts.defaultRoleArn, TVM_BUCKET: 'photos', TVM_REGION: 'cn-hangzhou', TVM_STS_ENDPOINT: sts.url,
+        TVM_JWT_ISSUER: issuer.issuer, TVM_JWT_AUDIENCE: issuer.audience, TVM_JWT_PUBLIC_KEY: JSON.stringify(issuer.jwks.keys[0]),
+      },
+      stdio: 'ignore',
+    });
+    try {
+      // Act: what FC's forwarder sends once the port accepts connections.
+      const headers = { authorization: `Bearer ${token}`, 'x-fc-request-id': 'web-1', 'x-fc-access-key-id': credentials.accessKeyId, 'x-fc-access-key-secret': credentials.accessKeySecret, 'x-fc-security-token': credentials.securityToken };
+      const response = await retryUntilListening(() => fetch(`http://127.0.0.1:${port}/vend-token`, { headers }));
+      // Assess
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ StatusCode: 200, Prefix: 'users/bob/' });
+      expect((await fetch(`http://127.0.0.1:${port}/sign-request`, { method: 'POST', headers })).status).toBe(400);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function retryUntilListening(act: () => Promise<Response>): Promise<Response> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await act();
+    } catch (error) {
+      if (attempt > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}

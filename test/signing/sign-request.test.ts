@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TvmError } from '../../shared/errors';
-import type { HttpRequest } from '../../shared/http/fc-event';
+import type { HttpRequest } from '../../shared/http/message';
 import { MAX_SIGN_REQUEST_BYTES, type SignRequest, readSessionRequest, readSignRequest } from '../../shared/signing/sign-request';
 import { parseStringToSign } from '../../shared/signing/string-to-sign';
 import { refusal } from '../helpers/refusal';

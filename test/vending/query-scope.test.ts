@@ -9,7 +9,7 @@ import { createVendTokenHandler } from '../../functions/vend-token/create-handle
 import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import { TvmError } from '../../shared/errors';
-import type { FcHttpHandler } from '../../shared/http/function-handler';
+import type { FcHttpHandler } from '../../shared/http/fc-event';
 import { createLogger } from '../../shared/log';
 import { scopeFromQuery } from '../../shared/vending/query-scope';
 import { bearer, httpEvent, jsonBody } from '../helpers/fc-events';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TvmError } from '../../shared/errors';
-import type { HttpRequest } from '../../shared/http/fc-event';
+import type { HttpRequest } from '../../shared/http/message';
 import { readTokenRequest } from '../../shared/vending/token-request';
 
 function request(overrides: Partial<HttpRequest> & { text?: string } = {}): HttpRequest {
