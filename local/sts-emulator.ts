@@ -256,7 +256,7 @@ export class StsEmulator {
     try {
       await this.delay(this.latencyMs);
       const parameters = await readParameters(req);
-      if (parameters.get('Action') === 'AssumeRole' && (await this.answeredWithFault(req, res))) return;
+      if (parameters.get('Action') === 'AssumeRole' && (await this.answeredWithFault(req, res, parameters.get('RoleSessionName') ?? ''))) return;
       sendJson(res, 200, this.assumeRole(req.method === 'GET' ? 'GET' : 'POST', parameters));
     } catch (error) {
       sendErrorOrDestroy(res, error instanceof StsRefusal ? error : internalError());
@@ -264,9 +264,9 @@ export class StsEmulator {
   }
 
   /** Counts an AssumeRole request and applies the fault, if any; true when the fault answered. */
-  private async answeredWithFault(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  private async answeredWithFault(req: IncomingMessage, res: ServerResponse, roleSessionName: string): Promise<boolean> {
     this.assumeRoleCallCount += 1;
-    const fault = this.faults.draw();
+    const fault = this.faults.draw({ roleSessionName });
     switch (fault?.kind) {
       case undefined:
         return false;

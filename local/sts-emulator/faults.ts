@@ -27,11 +27,23 @@ export interface FaultOptions {
    * `probability`), then cleared. Default: until changed.
    */
   count?: number;
+  /**
+   * The draw for one AssumeRole request, in [0, 1): the fault applies when it is below
+   * `probability`. Default `Math.random()`. A test passes a seeded draw per RoleSessionName, so
+   * which calls fail does not depend on the order concurrent requests arrive in.
+   */
+  random?: (call: FaultCall) => number;
+}
+
+/** What a fault draw knows of the AssumeRole request it is for. */
+export interface FaultCall {
+  readonly roleSessionName: string;
 }
 
 interface FaultState {
   fault: StsFault;
   probability: number;
+  random: (call: FaultCall) => number;
   remaining?: number;
 }
 
@@ -59,17 +71,17 @@ export class FaultSchedule {
     this.state =
       fault === null || options.count === 0
         ? undefined
-        : { fault, probability, ...(options.count === undefined ? {} : { remaining: options.count }) };
+        : { fault, probability, random: options.random ?? Math.random, ...(options.count === undefined ? {} : { remaining: options.count }) };
   }
 
   /** The fault for this request, if any; counts the request against `count`. */
-  draw(): StsFault | undefined {
+  draw(call: FaultCall): StsFault | undefined {
     const state = this.state;
     if (!state) return undefined;
     if (state.remaining !== undefined) {
       state.remaining -= 1;
       if (state.remaining <= 0) this.state = undefined;
     }
-    return Math.random() < state.probability ? state.fault : undefined;
+    return state.random(call) < state.probability ? state.fault : undefined;
   }
 }

@@ -23,12 +23,14 @@ const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'h
 
 /**
  * POSTs `body` as `application/x-www-form-urlencoded` to `url` and resolves with the answer.
+ * `timeout` is in milliseconds, or a signal that gives the request up when it aborts (its reason
+ * is what the call throws).
  *
- * @throws the network error, a `TimeoutError` DOMException when `timeoutMs` passes first, or
+ * @throws the network error, a `TimeoutError` DOMException when `timeout` passes first, or
  *   {@link AnswerTooLarge} when the body exceeds `maxBytes`.
  */
-export function postForm(url: string, body: string, timeoutMs: number, maxBytes: number): Promise<HttpAnswer> {
-  return send('POST', url, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)), Accept: 'application/json' }, body, timeoutMs, maxBytes);
+export function postForm(url: string, body: string, timeout: number | AbortSignal, maxBytes: number): Promise<HttpAnswer> {
+  return send('POST', url, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)), Accept: 'application/json' }, body, timeout, maxBytes);
 }
 
 /** GETs `url` and resolves with the answer; throws as {@link postForm} does. */
@@ -36,10 +38,10 @@ export function getJson(url: string, timeoutMs: number, maxBytes: number): Promi
   return send('GET', url, { Accept: 'application/json' }, undefined, timeoutMs, maxBytes);
 }
 
-function send(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, maxBytes: number): Promise<HttpAnswer> {
+function send(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeout: number | AbortSignal, maxBytes: number): Promise<HttpAnswer> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
-  const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+  const signal = typeof timeout === 'number' ? AbortSignal.timeout(Math.max(1, timeout)) : timeout;
   return new Promise((resolve, reject) => {
     const fail = (error: unknown): void => reject(signal.aborted ? signal.reason : error);
     const request = (secure ? httpsRequest : httpRequest)(target, { method, agent: agents[secure ? 'https:' : 'http:'], signal, headers }, (response) =>

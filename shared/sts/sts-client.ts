@@ -52,6 +52,28 @@ export interface RetryPolicy {
   readonly deadlineMs: number;
 }
 
+/**
+ * How the client keeps time for its retries: the deadline and each attempt's share of it are read
+ * from `now`, the pause between attempts is `sleep`, and an attempt is given up when the signal of
+ * `timeout` aborts. Real time by default; a test passes a clock of its own (recording, or moved by
+ * hand) to judge the schedule without timing it.
+ */
+export interface RetryTimers {
+  /** Milliseconds, for the deadline. */
+  now(): number;
+  /** Resolves after `ms`. */
+  sleep(ms: number): Promise<void>;
+  /** A signal that aborts with a `TimeoutError` DOMException after `ms`. */
+  timeout(ms: number): AbortSignal;
+}
+
+/** Real time: `Date.now`, a timer, `AbortSignal.timeout`. */
+export const REAL_TIMERS: RetryTimers = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  timeout: (ms) => AbortSignal.timeout(Math.max(1, ms)),
+};
+
 /** Options of {@link StsClient}. */
 export interface StsClientOptions {
   /** Base URL, such as `https://sts.cn-hangzhou.aliyuncs.com`. */
@@ -59,8 +81,10 @@ export interface StsClientOptions {
   readonly attemptTimeoutMs?: number;
   readonly retry?: Partial<RetryPolicy>;
   readonly random?: () => number;
-  /** The clock that dates each request (its `Timestamp`), in ms; default `Date.now`. Timeouts and the deadline always run on real time. */
+  /** The clock that dates each request (its `Timestamp`), in ms; default `Date.now`. */
   readonly now?: () => number;
+  /** The time timeouts, backoff and the deadline run on; default {@link REAL_TIMERS}. */
+  readonly timers?: RetryTimers;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 5000 };
@@ -82,12 +106,14 @@ export class StsClient implements AssumeRoleClient {
   private readonly attemptTimeoutMs: number;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly timers: RetryTimers;
 
   constructor(private readonly options: StsClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? REAL_TIMERS;
   }
 
   /**
@@ -95,17 +121,17 @@ export class StsClient implements AssumeRoleClient {
    *   502 `StsInvalidResponse` for an answer that is not STS's JSON; 502 `Sts.<Code>` when STS refuses.
    */
   async assumeRole(caller: AccessCredentials, input: AssumeRoleInput): Promise<AssumeRoleResult> {
-    const deadline = Date.now() + this.retry.deadlineMs;
+    const deadline = this.timers.now() + this.retry.deadlineMs;
     for (let attempt = 1; ; attempt++) {
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.timers.now();
       try {
         return await this.attempt(caller, input, Math.min(this.attemptTimeoutMs, remaining));
       } catch (error) {
         const failure = error instanceof TvmError ? error : unavailable(error);
         const delay = this.backoff(attempt);
         const retryable = failure.code === 'StsThrottled' || failure.code === 'StsUnavailable';
-        if (!retryable || attempt >= this.retry.maxAttempts || Date.now() + delay + 50 >= deadline) throw failure;
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!retryable || attempt >= this.retry.maxAttempts || this.timers.now() + delay + 50 >= deadline) throw failure;
+        await this.timers.sleep(delay);
       }
     }
   }
@@ -118,7 +144,7 @@ export class StsClient implements AssumeRoleClient {
   private async attempt(caller: AccessCredentials, input: AssumeRoleInput, timeoutMs: number): Promise<AssumeRoleResult> {
     let answer: HttpAnswer;
     try {
-      answer = await postForm(`${this.options.endpoint}/`, signedBody(caller, input, new Date(this.now())), timeoutMs, MAX_RESPONSE_BYTES);
+      answer = await postForm(`${this.options.endpoint}/`, signedBody(caller, input, new Date(this.now())), this.timers.timeout(timeoutMs), MAX_RESPONSE_BYTES);
     } catch (error) {
       if (error instanceof AnswerTooLarge) throw new TvmError(502, 'StsInvalidResponse', 'STS sent an answer that is too large.');
       throw error;

@@ -5,7 +5,7 @@
  * logical STS request (a "flight" of the credential provider) and each HTTP attempt it makes (a
  * proxy in front of the emulator), and the checks every single response must pass.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -18,6 +18,7 @@ import { createLogger } from '../../shared/log';
 import { type AccessCredentials, type AssumeRoleClient, type AssumeRoleInput, type AssumeRoleResult, StsClient } from '../../shared/sts/sts-client';
 import { type DemoIssuer, createDemoIssuer } from '../../local/demo-issuer';
 import { type StsFault, StsEmulator } from '../../local/sts-emulator';
+import type { FaultCall } from '../../local/sts-emulator/faults';
 import { bearer, httpEvent } from '../helpers/fc-events';
 import { functionEnvironment } from '../helpers/function-environment';
 import { listen } from '../../local/listen';
@@ -50,6 +51,26 @@ export function faultCases(slowDelayMs: number): FaultCase[] {
     { name: 'malformed JSON', fault: { kind: 'malformed-json' }, refusal: '502 StsInvalidResponse', retried: false },
     { name: 'a wrong content type', fault: { kind: 'wrong-content-type' }, refusal: '502 StsInvalidResponse', retried: false },
   ];
+}
+
+/**
+ * Fault draws (the emulator's `random`) fixed by `seed`: each RoleSessionName has its own sequence,
+ * a hash of the seed, the name and the call's place in that sequence. Which calls of a caller fail
+ * is then the same on every run, whatever order concurrent requests reach STS in, so a scenario
+ * "half the calls fail" always has callers that fail every attempt and callers that recover.
+ *
+ * @example
+ * ```ts
+ * rig.sts.setFault({ kind: 'throttle' }, { probability: 0.5, random: seededDraws('throttle') });
+ * ```
+ */
+export function seededDraws(seed: string): (call: FaultCall) => number {
+  const calls = new Map<string, number>();
+  return ({ roleSessionName }) => {
+    const index = calls.get(roleSessionName) ?? 0;
+    calls.set(roleSessionName, index + 1);
+    return createHash('sha256').update(`${seed}\n${roleSessionName}\n${index}`).digest().readUIntBE(0, 6) / 2 ** 48;
+  };
 }
 
 /** Identities `<prefix>0` … `<prefix><count-1>`. */

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StsClient } from '../../shared/sts/sts-client';
 import {
   type AttemptRecorder, FUNCTION_TIMEOUT_MS, FlightRecorder, type Rig, attemptsOf, attemptsSettled, burst, createFunctions, expectAllAnswered,
-  expectOneLogLinePerRequest, failOnProcessErrors, identities, resultOf, startAttemptRecorder, startRig, tally,
+  expectOneLogLinePerRequest, failOnProcessErrors, identities, resultOf, seededDraws, startAttemptRecorder, startRig, tally,
 } from './harness';
 
 /** The product defaults, as the README and sts-client.ts state them. */
@@ -50,16 +50,18 @@ describe('with the real default STS client settings', () => {
 
     await attemptsSettled(recorder);
 
-    // Assess: every answer is the documented refusal, in about 5 s, well inside the function timeout.
+    // Assess: every answer is the documented refusal, after the 5 s deadline and inside the
+    // function timeout. (Only bounds a busy machine cannot break are checked on this real clock: it
+    // can delay an answer, never hasten one. retries.test.ts judges the exact schedule of attempts,
+    // pauses and deadline on a clock the test moves.)
     expectAllAnswered(rig, outcomes, ['503 StsUnavailable']);
     expect(tally(outcomes, resultOf)).toEqual({ '503 StsUnavailable': 2 * PER_FUNCTION });
     const elapsed = outcomes.map((outcome) => outcome.elapsedMs);
     expect(Math.min(...elapsed)).toBeGreaterThanOrEqual(DEADLINE_MS - 100);
-    expect(Math.max(...elapsed)).toBeLessThan(DEADLINE_MS + 1000);
     expect(Math.max(...elapsed)).toBeLessThan(FUNCTION_TIMEOUT_MS);
     expectOneLogLinePerRequest(functions, outcomes.length);
     // Per identity (one logical request each, the others coalesced): a 3 s attempt, then one
-    // more cut to what is left of the 5 s; the third attempt never starts.
+    // more that runs to the 5 s deadline; the third attempt never starts (3 × 3 s would need it).
     const own = recorder.attempts.slice(attemptsBefore);
     expect(own).toHaveLength(2 * (VEND_IDENTITIES.length + SIGN_IDENTITIES.length));
     expect(rig.sts.assumeRoleCalls - callsBefore).toBe(own.length);
@@ -67,12 +69,10 @@ describe('with the real default STS client settings', () => {
       const mine = own.filter((attempt) => attempt.session === identity);
       expect(mine.map((attempt) => attempt.outcome)).toEqual(['abandoned', 'abandoned']);
       const [first, second] = mine;
-      // The client gives an attempt up no sooner than 3 s after it started, which was after the burst
-      // began; the recorder sees the attempt arrive after the client's clock for it started (on a
-      // busy machine, hundreds of ms after), so from its arrival no more than 3 s pass.
+      // The client gives an attempt up no sooner than 3 s after it started, which was after the
+      // burst began, and the retry lasts until the deadline, 5 s after the start.
       expect((first?.settledAt ?? 0) - burstStarted).toBeGreaterThanOrEqual(ATTEMPT_TIMEOUT_MS - 20);
-      expect((first?.settledAt ?? 0) - (first?.startedAt ?? 0)).toBeLessThan(ATTEMPT_TIMEOUT_MS + 300);
-      expect((second?.settledAt ?? Infinity) - (first?.startedAt ?? 0)).toBeLessThan(DEADLINE_MS + 300);
+      expect((second?.settledAt ?? 0) - burstStarted).toBeGreaterThanOrEqual(DEADLINE_MS - 100);
     }
   });
 
@@ -80,7 +80,7 @@ describe('with the real default STS client settings', () => {
     // Prepare: a client with the default settings, only watched.
     const flights = new FlightRecorder(new StsClient({ endpoint: recorder.url }));
     const functions = createFunctions(rig, { sts: flights });
-    rig.sts.setFault({ kind: 'throttle' }, { probability: 0.5 });
+    rig.sts.setFault({ kind: 'throttle' }, { probability: 0.5, random: seededDraws('throttle') });
     const attemptsBefore = recorder.attempts.length;
 
     // Act

@@ -10,16 +10,19 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StsClientOptions, StsClient } from '../../shared/sts/sts-client';
+import type { StsFault } from '../../local/sts-emulator';
+import { ManualTimers, drive } from '../helpers/manual-timers';
 import {
   type Functions, type Outcome, type Rig, accessKeyIdOf, burst, createFunctions, expectAllAnswered, expectOneLogLinePerRequest,
   failOnProcessErrors, faultCases, identities, presignedGet, problemsOf, quiesce, request, resultOf, startRig, tally, warmUp,
 } from './harness';
 
 /**
- * One attempt of 800 ms (retries are retries.test.ts's business): a hanging STS fails a request
- * in 0.8 s, and healthy answers get through even on a busy machine.
+ * One attempt of 800 ms (retries are retries.test.ts's business), on a clock the test moves
+ * ({@link ManualTimers}): the attempts a hanging or slow STS holds time out once they have all
+ * reached it, and no healthy answer can time out however busy the machine.
  */
-const STS: Omit<StsClientOptions, 'endpoint'> = { attemptTimeoutMs: 800, retry: { maxAttempts: 1, deadlineMs: 1000 } };
+const STS: Omit<StsClientOptions, 'endpoint' | 'timers'> = { attemptTimeoutMs: 800, retry: { maxAttempts: 1, deadlineMs: 1000 } };
 const MINUTE = 60_000;
 const VEND_IDENTITIES = identities('v', 10);
 const SIGN_IDENTITIES = identities('s', 10);
@@ -40,20 +43,33 @@ afterEach(() => {
 });
 afterAll(() => rig.close());
 
-/** Both functions on a movable clock, and a burst that reports how many AssumeRole calls STS saw meanwhile. */
+/**
+ * Both functions on a movable clock, STS's fault (`setFault`, which knows whether STS then holds
+ * calls), and a burst that reports how many AssumeRole calls STS saw meanwhile.
+ */
 function instancesOnAClock() {
   let clock = Date.now();
-  const functions = createFunctions(rig, { sts: new StsClient({ endpoint: rig.sts.url, ...STS }), now: () => clock });
+  const timers = new ManualTimers();
+  const functions = createFunctions(rig, { sts: new StsClient({ endpoint: rig.sts.url, ...STS, timers }), now: () => clock });
+  const callsBefore = rig.sts.assumeRoleCalls;
+  let holding = false;
   return {
     functions,
     now: () => clock,
     advance(ms: number): void {
       clock += ms;
     },
+    setFault(fault: StsFault | null): void {
+      rig.sts.setFault(fault);
+      holding = fault?.kind === 'hang' || fault?.kind === 'slow';
+    },
     async send(credentials = rig.functionCredentials): Promise<{ outcomes: Outcome[]; stsCalls: number }> {
       await quiesce(rig);
       const before = rig.sts.assumeRoleCalls;
-      const outcomes = await burst(rig, functions, { perFunction: PER_FUNCTION, vendIdentities: VEND_IDENTITIES, signIdentities: SIGN_IDENTITIES, now: () => clock, credentials });
+      const outcomes = await drive(timers, burst(rig, functions, { perFunction: PER_FUNCTION, vendIdentities: VEND_IDENTITIES, signIdentities: SIGN_IDENTITIES, now: () => clock, credentials }), {
+        allAtSts: () => rig.sts.assumeRoleCalls - callsBefore === timers.schedule.filter((entry) => entry.kind === 'timeout').length,
+        held: () => holding,
+      });
       await quiesce(rig);
       return { outcomes, stsCalls: rig.sts.assumeRoleCalls - before };
     },
@@ -80,17 +96,17 @@ function expectLogged(functions: Functions, outcomes: readonly Outcome[], cache:
 
 describe.each(faultCases(1200))('when STS answers with $name', ({ fault, refusal }) => {
   it('never caches the failure, serves cached credentials with 5 to 10 minutes left, and lets the failure show below 5', async () => {
-    const { functions, advance, send } = instancesOnAClock();
+    const { functions, advance, send, setFault } = instancesOnAClock();
 
     // A failing burst on an empty cache: every request refused as documented.
-    rig.sts.setFault(fault);
+    setFault(fault);
     const failing = await send();
     expectAllAnswered(rig, failing.outcomes, [refusal]);
     expect(tally(failing.outcomes, resultOf)).toEqual({ [refusal]: 2 * PER_FUNCTION });
     expectOneLogLinePerRequest(functions, failing.outcomes.length);
 
     // STS recovers: the failure was not kept, so each caller costs exactly one AssumeRole…
-    rig.sts.setFault(null);
+    setFault(null);
     const recovered = await send();
     expectAllAnswered(rig, recovered.outcomes, []);
     expect(recovered.stsCalls).toBe(CALLERS);
@@ -106,7 +122,7 @@ describe.each(faultCases(1200))('when STS answers with $name', ({ fault, refusal
     // 54 minutes on, 6 minutes of validity are left: too few to hand out while STS works, so STS
     // is asked; it fails, and the cached credentials are served instead.
     advance(54 * MINUTE);
-    rig.sts.setFault(fault);
+    setFault(fault);
     const stale = await send();
     expectAllAnswered(rig, stale.outcomes, []);
     expect(stale.stsCalls).toBeGreaterThanOrEqual(CALLERS);
@@ -121,7 +137,7 @@ describe.each(faultCases(1200))('when STS answers with $name', ({ fault, refusal
     expectOneLogLinePerRequest(functions, tooOld.outcomes.length);
 
     // STS recovers (issuing on a clock as far ahead as the handlers'): one AssumeRole per caller, new credentials, then hits.
-    rig.sts.setFault(null);
+    setFault(null);
     rig.setStsLead(10 * MINUTE);
     const renewed = await send();
     expectAllAnswered(rig, renewed.outcomes, []);

@@ -356,6 +356,8 @@ describe('every content the function signs', () => {
         const result = attemptSigning(text, rulesFor(actions, extraHeaders, policyPrefix));
         if ('code' in result) {
           codes.add(result.code);
+          // A listing refusal only for what reads as one: a GET or HEAD of the bucket itself.
+          if (result.code === 'ListingNotSignable') expect(text).toMatch(/^(GET|HEAD)\n[^]*\n\/photos\/$/);
           return;
         }
         signedCount++;
@@ -373,11 +375,13 @@ describe('every content the function signs', () => {
     expect([...operations].sort()).toEqual(
       ['AbortMultipartUpload', 'AppendObject', 'CompleteMultipartUpload', 'DeleteObject', 'GetObject', 'GetObjectMeta', 'HeadObject', 'InitiateMultipartUpload', 'ListParts', 'PutObject', 'UploadPart'].sort(),
     );
-    expect([...codes].sort()).toEqual(
-      [
-        'BucketNotAllowed', 'DateOutOfRange', 'HeaderNotAllowed', 'KeyNotAllowed', 'MalformedStringToSign', 'OperationNotAllowed', 'ResourceNotAllowed',
-        'SecurityTokenMismatch', 'SubResourceNotAllowed', 'VerbNotAllowed',
-      ].sort(),
-    );
+    // Every common refusal occurs. A GET of the bucket itself (a listing: an empty key, no query)
+    // is drawn about once in a million cases, so in about one run in a hundred: ListingNotSignable
+    // may occur, but need not. No other code may.
+    const common = [
+      'BucketNotAllowed', 'DateOutOfRange', 'HeaderNotAllowed', 'KeyNotAllowed', 'MalformedStringToSign', 'OperationNotAllowed', 'ResourceNotAllowed',
+      'SecurityTokenMismatch', 'SubResourceNotAllowed', 'VerbNotAllowed',
+    ];
+    expect([...codes].filter((code) => code !== 'ListingNotSignable').sort()).toEqual(common.sort());
   });
 });

@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AssumeRoleInput, StsClient } from '../../shared/sts/sts-client';
 import { StsEmulator } from '../../local/sts-emulator';
+import { ManualTimers, drive } from '../helpers/manual-timers';
 import { asyncRefusal } from '../helpers/refusal';
 
 let sts: StsEmulator;
@@ -75,13 +76,27 @@ describe('StsClient.assumeRole', () => {
   });
 
   it('gives up within its total deadline when STS hangs', async () => {
+    // Prepare: the client's clock moves when the test moves it; STS never answers.
     sts.setFault({ kind: 'hang' });
-    const started = Date.now();
-    const error = await asyncRefusal(client({ maxAttempts: 10, deadlineMs: 700 }, 200).assumeRole(caller, input()));
-    const elapsed = Date.now() - started;
+    const timers = new ManualTimers();
+    const hanging = new StsClient({ endpoint: sts.url, attemptTimeoutMs: 200, random: () => 0.5, timers, retry: { maxAttempts: 10, baseDelayMs: 5, maxDelayMs: 20, deadlineMs: 700 } });
+    const before = sts.assumeRoleCalls;
+    // Act: each attempt's 200 ms run out once it has reached STS; each pause passes.
+    const error = await drive(timers, asyncRefusal(hanging.assumeRole(caller, input())), {
+      allAtSts: () => sts.assumeRoleCalls - before === timers.schedule.filter((entry) => entry.kind === 'timeout').length,
+      held: () => true,
+    });
+    // Assess: attempts of 200 ms and pauses of half the capped backoff, the last attempt cut to
+    // what is left of the 700 ms, and the call over at the deadline with attempts to spare.
     expect(error.code).toBe('StsUnavailable');
-    expect(elapsed).toBeLessThan(700 + 300);
-    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(timers.schedule).toEqual([
+      { kind: 'timeout', at: 0, ms: 200 }, { kind: 'sleep', at: 200, ms: 2 },
+      { kind: 'timeout', at: 202, ms: 200 }, { kind: 'sleep', at: 402, ms: 5 },
+      { kind: 'timeout', at: 407, ms: 200 }, { kind: 'sleep', at: 607, ms: 10 },
+      { kind: 'timeout', at: 617, ms: 83 },
+    ]);
+    expect(timers.now()).toBe(700);
+    expect(sts.assumeRoleCalls - before).toBe(4);
   });
 
   it('treats a reply slower than the attempt timeout as a timeout', async () => {
@@ -101,21 +116,23 @@ describe('StsClient.assumeRole', () => {
   });
 
   it('caps backoff delays at maxDelayMs, with jitter below the cap', async () => {
-    const delays: number[] = [];
+    const draws: number[] = [];
     sts.setFault({ kind: 'throttle' });
+    const timers = new ManualTimers();
     const sampled = new StsClient({
       endpoint: sts.url,
       retry: { maxAttempts: 6, baseDelayMs: 40, maxDelayMs: 100, deadlineMs: 5000 },
+      timers,
       random: () => {
-        delays.push(Date.now());
+        draws.push(timers.now());
         return 0.999;
       },
     });
-    const started = Date.now();
-    await asyncRefusal(sampled.assumeRole(caller, input()));
-    // Five waits of at most 40, 80, 100, 100, 100 ms (the cap), so well under the uncapped 40+80+160+320+640.
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(delays).toHaveLength(6);
+    await drive(timers, asyncRefusal(sampled.assumeRole(caller, input())));
+    // Five waits just under 40, 80, 100, 100, 100 ms (the cap), not the uncapped 40, 80, 160, 320, 640;
+    // a draw for each of the six answers.
+    expect(timers.schedule.filter((entry) => entry.kind === 'sleep').map((entry) => entry.ms)).toEqual([39, 79, 99, 99, 99]);
+    expect(draws).toHaveLength(6);
   });
 
   it('reports an unreachable endpoint as StsUnavailable', async () => {
