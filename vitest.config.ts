@@ -18,15 +18,18 @@ const LONGEST = [
 
 /**
  * vitest's order (files that failed last time, then the longest last time, or the largest on a
- * fresh clone, where it has no timings), with {@link LONGEST} moved to the front: file size says
- * little about run time, and on a fresh clone the longest property files, which are short, ran last.
+ * fresh clone, where it has no timings), with {@link LONGEST} moved to the front, and the isolated
+ * re-runs to the end: file size says little about run time (on a fresh clone the longest property
+ * files, which are short, ran last), and a worker that meets an isolated file next is stopped, so
+ * re-runs in the middle made vitest start (and import everything into) new workers.
  */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const rank = (spec: TestSpecification): number => {
       const index = LONGEST.indexOf(relative(spec.project.config.root, spec.moduleId));
-      return index === -1 ? LONGEST.length : index;
+      if (index !== -1) return index;
+      return spec.project.config.isolate ? LONGEST.length + 1 : LONGEST.length;
     };
     return sorted.map((spec, order) => ({ spec, order, rank: rank(spec) })).sort((a, b) => a.rank - b.rank || a.order - b.order).map(({ spec }) => spec);
   }
