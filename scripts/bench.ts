@@ -114,14 +114,16 @@ function table(header: string[], rows: string[][]): string {
 function coldStartSection(result: ColdStartResult, goals: Goal[]): string {
   const rows = result.rows.map((row) => {
     const isGoal = row.function !== undefined && row.keySource === 'TVM_JWT_PUBLIC_KEY';
-    if (isGoal) goals.push({ part: 'cold', name: `cold start ${row.function}`, value: row.ratio, goal: `≤ ${COLD_START_GOAL}`, pass: row.ratio <= COLD_START_GOAL });
+    const profile = row.server === 'web' ? 'web profile' : 'event profile';
+    if (isGoal) goals.push({ part: 'cold', name: `cold start ${row.function} (${profile})`, value: row.ratio, goal: `≤ ${COLD_START_GOAL}`, pass: row.ratio <= COLD_START_GOAL });
     return [
       row.label,
       row.bundleBytes === undefined ? '–' : kib(row.bundleBytes),
       fixed(row.wallMs),
       row.ratio.toFixed(2),
-      isGoal ? `≤ ${COLD_START_GOAL}` : row.function ? '(info)' : 'baseline',
+      isGoal ? `≤ ${COLD_START_GOAL}` : row.function || row.server ? '(info)' : 'baseline',
       isGoal ? mark(row.ratio <= COLD_START_GOAL) : '',
+      row.ratioToBareServer === undefined ? '–' : row.ratioToBareServer.toFixed(2),
       row.answerMs === undefined ? '–' : `${fixed(row.answerMs)} (${fixed(row.answerRatio, 2)})`,
       row.bootMs === undefined ? '–' : `${fixed(row.bootMs)} / ${fixed(row.requireMs)} / ${fixed(row.firstRequestMs)}`,
     ];
@@ -129,17 +131,20 @@ function coldStartSection(result: ColdStartResult, goals: Goal[]): string {
   return [
     `### Cold start (median of ${result.runs} interleaved runs of each; a fresh \`node\` per run)`,
     '',
-    table(['Process', 'Bundle', 'Spawn→exit ms', 'Ratio', 'Goal', 'Result', 'Spawn→answer ms (ratio)', 'In the child: start / require / 1st request ms'], rows),
+    table(['Process', 'Bundle', 'Spawn→exit ms (servers: →answer)', 'Ratio', 'Goal', 'Result', 'Ratio to bare server', 'Spawn→answer ms (ratio)', 'In the child: start / require / 1st request ms'], rows),
     '',
-    'Ratio: spawn→exit of the function\'s process over that of `node empty.cjs`. Spawn→answer: until the answer reached the parent, ' +
-      'without the exit. In the child: from process start to its first line, `require` of the bundle, and the first request through `handler`.',
+    'Ratio: spawn→exit of the function\'s process over that of `node empty.cjs`; for the servers (the web profile, and a bare node:http ' +
+      'server beside it), spawn→first answer over the same baseline: the server is polled until its port accepts connections, as ' +
+      'Function Compute waits for a custom runtime, then sent one request. Ratio to bare server: spawn→first answer over the bare ' +
+      'node:http server\'s. Spawn→answer: until the answer reached the parent, without the exit. In the child: from process start to ' +
+      'its first line, `require` of the bundle, and the first request through `handler`.',
   ].join('\n');
 }
 
 function warmSection(result: WarmResult, goals: Goal[]): string {
   const rows = result.rows.map((row) => {
     const valid = row.non2xx === 0 && row.errors === 0;
-    if (row.ratio !== undefined) goals.push({ part: 'warm', name: `warm throughput ${row.function}`, value: row.ratio, goal: `≥ ${WARM_GOAL}`, pass: valid && row.ratio >= WARM_GOAL });
+    if (row.ratio !== undefined) goals.push({ part: 'warm', name: `warm throughput ${row.function} (${row.profile} profile)`, value: row.ratio, goal: `≥ ${WARM_GOAL}`, pass: valid && row.ratio >= WARM_GOAL });
     return [
       row.label,
       String(row.requestsPerSecond),
@@ -156,7 +161,7 @@ function warmSection(result: WarmResult, goals: Goal[]): string {
     '',
     table(['Server', 'req/s', 'p50 ms', 'p99 ms', 'Ratio to bare', 'Goal', 'Result', 'Errors'], rows),
     '',
-    `Baseline: mean of the two bare runs, ${result.baselineRequestsPerSecond} req/s.`,
+    `Each function's ratio is to the mean of the bare runs just before and after it; all bare runs: mean ${result.baselineRequestsPerSecond} req/s.`,
   ].join('\n');
 }
 

@@ -52,3 +52,39 @@ export function createLogger(sink: LogSink = (line) => process.stdout.write(`${l
     },
   };
 }
+
+/** A {@link LogSink} that gathers lines and writes them together; `flush` writes what is pending now. */
+export interface BatchedSink extends LogSink {
+  flush(): void;
+}
+
+/**
+ * A sink for a server that answers many requests at once: lines are gathered and written in one
+ * call when the current turn of the event loop is done, instead of one write (a system call, as
+ * standard output is synchronous on Linux) per request. Call `flush` before the process exits.
+ *
+ * @example
+ * ```ts
+ * const sink = batchedSink();
+ * const logger = createLogger(sink);
+ * process.once('SIGTERM', () => { sink.flush(); process.exit(0); });
+ * ```
+ */
+export function batchedSink(write: (text: string) => void = (text) => process.stdout.write(text)): BatchedSink {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = `${pending.join('\n')}\n`;
+    pending = [];
+    write(text);
+  };
+  return Object.assign((line: string): void => {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  }, { flush });
+}

@@ -3,14 +3,23 @@
  * answers one request through its handler (against the STS emulator, in this process), divided by
  * the same for a fresh `node` that loads an empty file. Runs are interleaved (each round runs every
  * variant once, in a rotating order) and medians are compared.
+ *
+ * The web profile is a server: a fresh `node dist/web/server.js`, as the custom runtime starts it,
+ * polled until its port accepts connections (as FC waits for it), then sent one vend-token request
+ * with FC's headers; its time is spawn to that answer. Beside it, a bare node:http server measured
+ * the same way shows what any server costs.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
-import { AUDIENCE, ISSUER, type FunctionName, functionRequest, functionSettings, httpEvent, median, root, round } from './common';
+import {
+  AUDIENCE, type BenchRequest, ISSUER, type FunctionName, childEnvironment, fcHeaders, freePort, functionRequest, functionSettings, httpEvent, median, root, round,
+  stopChild, waitForPort,
+} from './common';
 
 /** A bundle built by buildFunctions. */
 export interface Bundle {
@@ -26,8 +35,12 @@ export interface ColdStartRow {
   /** How the child gets the identity provider's key. */
   keySource?: 'TVM_JWT_PUBLIC_KEY' | 'TVM_JWKS_URL';
   bundleBytes?: number;
-  /** Median wall time, spawn to exit, ms. */
+  /** A server (the web profile, or the bare one): its wall time is spawn to the first answer, it does not exit. */
+  server?: 'web' | 'bare';
+  /** Median wall time, spawn to exit (servers: to the first answer), ms. */
   wallMs: number;
+  /** Servers: wallMs divided by the bare node:http server's. */
+  ratioToBareServer?: number;
   /** wallMs divided by the empty-file baseline's. */
   ratio: number;
   /**
@@ -51,6 +64,7 @@ export interface ColdStartResult {
 
 interface Variant {
   label: string;
+  server?: 'web' | 'bare';
   function?: FunctionName;
   keySource?: ColdStartRow['keySource'];
   bundle?: Bundle;
@@ -72,6 +86,7 @@ interface ChildReport {
 }
 
 const CHILD = `${root}scripts/bench/cold-start-child.cjs`;
+const BARE_SERVER = `${root}scripts/bench/bare-server.cjs`;
 const WARMUP_ROUNDS = 2;
 
 export async function measureColdStart(bundles: Bundle[], workDir: string, runs: number, log: (line: string) => void): Promise<ColdStartResult> {
@@ -107,10 +122,24 @@ export async function measureColdStart(bundles: Bundle[], workDir: string, runs:
     }
     const vendToken = byName.get('vend-token') as Bundle;
     variants.push(variant('vend-token, key from a JWKS URL', CHILD, () => childEnv('vend-token', vendToken.file, true), { function: 'vend-token', keySource: 'TVM_JWKS_URL', bundle: vendToken }));
+    const web = byName.get('web');
+    if (!web) throw new Error('no bundle for the web profile');
+    const serverEnv = (): Record<string, string> => functionSettings(target, issuer);
+    variants.push(variant('bare node:http server, first answer', BARE_SERVER, serverEnv, { server: 'bare' }));
+    variants.push(variant('web profile: server.js, first vend-token answer', web.file, serverEnv, { server: 'web', function: 'vend-token', keySource: 'TVM_JWT_PUBLIC_KEY', bundle: web }));
+    const webRequest = (): BenchRequest => {
+      const request = functionRequest('vend-token', token, 'alice');
+      return { ...request, headers: { ...request.headers, ...fcHeaders(credentials, 'bench-cold-start') } };
+    };
 
     for (let pass = 0; pass < WARMUP_ROUNDS + runs; pass++) {
       const order = variants.map((_, index) => variants[(index + pass) % variants.length] as Variant);
       for (const current of order) {
+        if (current.server) {
+          const answered = await runServer(current.file, current.env(), '/vend-token', webRequest());
+          if (pass >= WARMUP_ROUNDS) current.wall.push(answered);
+          continue;
+        }
         const { wallMs, answerMs, report } = await runChild(current.file, current.env());
         if (pass < WARMUP_ROUNDS) continue;
         current.wall.push(wallMs);
@@ -124,10 +153,12 @@ export async function measureColdStart(bundles: Bundle[], workDir: string, runs:
       if (pass >= WARMUP_ROUNDS && (pass - WARMUP_ROUNDS + 1) % 5 === 0) log(`  cold start: ${pass - WARMUP_ROUNDS + 1}/${runs} rounds`);
     }
     const baseline = median((variants[0] as Variant).wall);
+    const bareServer = median(variants.find((current) => current.server === 'bare')?.wall ?? []);
     return {
       runs,
       rows: variants.map((current) => ({
         label: current.label,
+        ...(current.server ? { server: current.server, ratioToBareServer: round(median(current.wall) / bareServer, 3) } : {}),
         ...(current.function ? { function: current.function } : {}),
         ...(current.keySource ? { keySource: current.keySource } : {}),
         ...(current.bundle ? { bundleBytes: current.bundle.bytes } : {}),
@@ -146,6 +177,33 @@ export async function measureColdStart(bundles: Bundle[], workDir: string, runs:
       jwksServer.closeAllConnections();
     });
     await sts.close();
+  }
+}
+
+/**
+ * Spawns `node <file>`, a server listening on FC_SERVER_PORT, waits for its port as Function Compute
+ * does, sends it `request` at `path` and resolves with the time from spawn to the whole answer; the
+ * answer must be 200. The server is stopped afterwards.
+ */
+async function runServer(file: string, env: Record<string, string>, path: string, request: BenchRequest): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [file], { cwd: root, env: childEnvironment({ ...env, FC_SERVER_PORT: String(port) }), stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await waitForPort(port, child);
+    const status = await new Promise<number>((resolve, reject) => {
+      const outgoing = httpRequest({ host: '127.0.0.1', port, method: request.method, path, headers: request.headers }, (answer) => {
+        answer.resume();
+        answer.on('end', () => resolve(answer.statusCode ?? 0));
+      });
+      outgoing.on('error', reject);
+      outgoing.end(request.body);
+    });
+    const answered = performance.now() - started;
+    if (status !== 200) throw new Error(`cold-start server ${file} answered ${status}`);
+    return answered;
+  } finally {
+    await stopChild(child);
   }
 }
 

@@ -3,6 +3,7 @@
  * identity provider, the requests each function answers, child processes and small statistics.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect, createServer as createTcpServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { DemoIssuer } from '../../local/demo-issuer';
 import { isoSeconds } from '../../shared/time';
@@ -169,4 +170,49 @@ export async function runPool(from: number, to: number, concurrency: number, tas
 export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createTcpServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Whether something accepts connections on `port` now. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Resolves once `port` accepts connections, trying every millisecond, as Function Compute waits
+ * for a custom runtime's port; rejects when `child` exits first or `timeoutMs` passes.
+ */
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited (${child.signalCode ?? child.exitCode}) before listening on ${port}`);
+    if (performance.now() > deadline) throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** The headers Function Compute adds to every request it forwards to a custom runtime. */
+export function fcHeaders(credentials: FunctionCredentials, requestId = 'bench-request'): Record<string, string> {
+  return {
+    'x-fc-request-id': requestId,
+    'x-fc-access-key-id': credentials.accessKeyId,
+    'x-fc-access-key-secret': credentials.accessKeySecret,
+    'x-fc-security-token': credentials.securityToken,
+  };
 }

@@ -2,13 +2,18 @@
  * Warm throughput and latency over loopback HTTP: autocannon (in this process) against a server in
  * a child process, 50 connections, `durationSeconds` each, after a warm-up that fills the credential
  * cache. Each function's requests per second are divided by those of a bare node:http server
- * measured in the same run (before and after the functions; their mean is the baseline).
+ * measured in the same run (the mean of the bare runs just before and just after it).
+ *
+ * Both profiles: the event profile's bundles behind the sandbox's HTTP-to-FC-event bridge (on FC the
+ * runtime does that part), and the web profile's server, `node dist/web/server.js` exactly as the
+ * custom runtime starts it, sent FC's `x-fc-*` headers with every request.
  */
 import { createRequire } from 'node:module';
 import { createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import {
-  AUDIENCE, type BenchRequest, type FunctionName, ISSUER, functionRequest, functionSettings, nextMessage, rfc1123, round, spawnTsxChild, stopChild,
+  AUDIENCE, type BenchRequest, type FunctionName, ISSUER, fcHeaders, freePort, functionRequest, functionSettings, nextMessage, rfc1123, round, spawnNode,
+  spawnTsxChild, stopChild, waitForPort,
 } from './common';
 import type { Bundle } from './cold-start';
 
@@ -38,6 +43,8 @@ const IDENTITIES = 8;
 export interface WarmRow {
   label: string;
   function?: FunctionName;
+  /** Which deployment profile serves the function. */
+  profile?: 'event' | 'web';
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -65,24 +72,38 @@ export async function measureWarm(bundles: Bundle[], durationSeconds: number, lo
     const settings = functionSettings({ url: sts.url, roleArn: sts.defaultRoleArn }, issuer);
     const subjects = Array.from({ length: IDENTITIES }, (_, index) => `user-${index}`);
     const tokens = await Promise.all(subjects.map((subject) => issuer.issue(subject, 24 * 3600)));
-    const requestsOf = (name: FunctionName | 'bare'): BenchRequest[] => {
+    const requestsOf = (name: FunctionName | 'bare', extraHeaders: Record<string, string> = {}): BenchRequest[] => {
       const date = rfc1123();
-      return subjects.map((subject, index) => functionRequest(name === 'bare' ? 'vend-token' : name, tokens[index] as string, subject, date));
+      return subjects.map((subject, index) => {
+        const request = functionRequest(name === 'bare' ? 'vend-token' : name, tokens[index] as string, subject, date);
+        return { ...request, headers: { ...request.headers, ...extraHeaders } };
+      });
     };
     const warmupSeconds = Math.max(1, Math.min(3, Math.round(durationSeconds / 5)));
-    const bundleOf = (name: FunctionName): Bundle => {
+    const bundleOf = (name: FunctionName | 'web'): Bundle => {
       const bundle = bundles.find((candidate) => candidate.name === name);
       if (!bundle) throw new Error(`no bundle for ${name}`);
       return bundle;
     };
 
-    const run = async (label: string, name: FunctionName | 'bare'): Promise<WarmRow> => {
+    /** Starts the server under test; resolves with where to send requests and the child to stop. */
+    const start = async (name: FunctionName | 'bare', profile: 'event' | 'web') => {
+      if (profile === 'web' && name !== 'bare') {
+        const port = await freePort();
+        const child = spawnNode([bundleOf('web').file], { ...settings, FC_SERVER_PORT: String(port) });
+        await waitForPort(port, child);
+        return { child, url: `http://127.0.0.1:${port}/${name}`, requests: requestsOf(name, fcHeaders(credentials)) };
+      }
       const args = name === 'bare' ? ['bare'] : [name, bundleOf(name).file];
       const child = spawnTsxChild('warm-server.ts', args, name === 'bare' ? {} : { ...settings, BENCH_FUNCTION_CREDENTIALS: JSON.stringify(credentials) });
+      const { port } = await nextMessage<{ type: 'ready'; port: number }>(child, 'ready');
+      // The bare server reads requests as large as the web function's, FC's headers included.
+      return { child, url: `http://127.0.0.1:${port}/`, requests: name === 'bare' ? requestsOf(name, fcHeaders(credentials)) : requestsOf(name) };
+    };
+
+    const run = async (label: string, name: FunctionName | 'bare', profile: 'event' | 'web' = 'event'): Promise<WarmRow> => {
+      const { child, url, requests } = await start(name, profile);
       try {
-        const { port } = await nextMessage<{ type: 'ready'; port: number }>(child, 'ready');
-        const url = `http://127.0.0.1:${port}/`;
-        const requests = requestsOf(name);
         // Fill the credential cache: one request per identity, each must succeed.
         for (const request of requests) {
           const response = await fetch(url, { method: request.method, headers: request.headers, ...(request.body === undefined ? {} : { body: request.body }) });
@@ -93,7 +114,7 @@ export async function measureWarm(bundles: Bundle[], durationSeconds: number, lo
         const result = await autocannon({ url, connections: CONNECTIONS, duration: durationSeconds, requests });
         const row: WarmRow = {
           label,
-          ...(name === 'bare' ? {} : { function: name }),
+          ...(name === 'bare' ? {} : { function: name, profile }),
           requestsPerSecond: round(result.requests.total / result.duration, 0),
           p50Ms: result.latency.p50,
           p99Ms: result.latency.p99,
@@ -108,19 +129,28 @@ export async function measureWarm(bundles: Bundle[], durationSeconds: number, lo
       }
     };
 
-    const bareBefore = await run('bare node:http (before)', 'bare');
-    const functionRows: WarmRow[] = [];
-    for (const name of ['vend-token', 'sign-request'] as const) functionRows.push(await run(name, name));
-    const bareAfter = await run('bare node:http (after)', 'bare');
-    const baseline = (bareBefore.requestsPerSecond + bareAfter.requestsPerSecond) / 2;
-    for (const row of functionRows) row.ratio = round(row.requestsPerSecond / baseline, 3);
+    // Bare runs between the functions: on a shared machine the load drifts, so each function is
+    // compared with the mean of the bare runs just before and just after it.
+    const plan = [
+      ...(['vend-token', 'sign-request'] as const).map((name) => ({ label: `${name}, event profile (FC event bridge)`, name, profile: 'event' as const })),
+      ...(['vend-token', 'sign-request'] as const).map((name) => ({ label: `${name}, web profile (dist/web/server.js)`, name, profile: 'web' as const })),
+    ];
+    const rows: WarmRow[] = [await run('bare node:http', 'bare')];
+    const bareRates: number[] = [rows[0]?.requestsPerSecond ?? Number.NaN];
+    for (const { label, name, profile } of plan) {
+      const row = await run(label, name, profile);
+      const bare = await run('bare node:http', 'bare');
+      row.ratio = round(row.requestsPerSecond / (((bareRates.at(-1) ?? Number.NaN) + bare.requestsPerSecond) / 2), 3);
+      bareRates.push(bare.requestsPerSecond);
+      rows.push(row, bare);
+    }
     return {
       connections: CONNECTIONS,
       durationSeconds,
       warmupSeconds,
       identities: IDENTITIES,
-      baselineRequestsPerSecond: round(baseline, 0),
-      rows: [bareBefore, ...functionRows, bareAfter],
+      baselineRequestsPerSecond: round(bareRates.reduce((sum, rate) => sum + rate, 0) / bareRates.length, 0),
+      rows,
     };
   } finally {
     await sts.close();

@@ -16,7 +16,7 @@ import { type IncomingMessage, type RequestListener, type Server, type ServerRes
 import { TvmError } from '../errors';
 import type { AccessCredentials } from '../sts/sts-client';
 import type { HttpFunction } from './function-handler';
-import { type HttpRequest, type HttpResponse, bodyTooLarge, errorResponse, malformedRequest, responseBytes } from './message';
+import { type HttpResponse, bodyTooLarge, errorResponse, malformedRequest, responseBytes } from './message';
 
 /** The request headers through which Function Compute hands a custom runtime its context. */
 export const FC_HEADERS = {
@@ -34,6 +34,8 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([FC_HEADERS.accessKeyId,
  * platform's next request on the same connection.
  */
 const KEEP_ALIVE_MS = 15 * 60_000;
+
+const EMPTY = Buffer.alloc(0);
 
 /** Functions by the first segment of their path: `{ 'vend-token': fn }` serves `/vend-token`. */
 export type WebRoutes = Readonly<Record<string, HttpFunction>>;
@@ -53,14 +55,15 @@ export function webRequestListener(routes: WebRoutes): RequestListener {
     const { path, search } = requestTarget(incoming.url ?? '/');
     const [, route = '', ...rest] = path.split('/');
     const fn = Object.hasOwn(routes, route) ? routes[route] : undefined;
-    const requestId = incoming.headers[FC_HEADERS.requestId];
+    const { headers, platform } = splitHeaders(incoming.rawHeaders);
+    const requestId = platform.get(FC_HEADERS.requestId);
     const call = fn
       ? fn({
-          requestId: typeof requestId === 'string' ? requestId : undefined,
-          functionCredentials: headerCredentials(incoming),
-          read: (maxBodyBytes) => readRequest(incoming, `/${rest.join('/')}`, search, maxBodyBytes),
+          requestId,
+          functionCredentials: platformCredentials(platform),
+          read: async (maxBodyBytes) => ({ method: incoming.method ?? 'GET', path: `/${rest.join('/')}`, headers, query: queryOf(search), body: await readBody(incoming, headers, maxBodyBytes) }),
         })
-      : Promise.resolve(notFound(names, typeof requestId === 'string' ? requestId : ''));
+      : Promise.resolve(notFound(names, requestId ?? ''));
     call.then(
       (response) => send(incoming, outgoing, response),
       () => outgoing.destroy(),
@@ -80,16 +83,12 @@ export function createWebServer(routes: WebRoutes): Server {
   return server;
 }
 
-function headerCredentials(incoming: IncomingMessage): AccessCredentials | undefined {
-  const single = (name: string): string | undefined => {
-    const value = incoming.headers[name];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-  };
-  const accessKeyId = single(FC_HEADERS.accessKeyId);
-  const accessKeySecret = single(FC_HEADERS.accessKeySecret);
-  if (accessKeyId === undefined || accessKeySecret === undefined) return undefined;
-  const securityToken = single(FC_HEADERS.securityToken);
-  return { accessKeyId, accessKeySecret, ...(securityToken === undefined ? {} : { securityToken }) };
+function platformCredentials(platform: ReadonlyMap<string, string>): AccessCredentials | undefined {
+  const accessKeyId = platform.get(FC_HEADERS.accessKeyId);
+  const accessKeySecret = platform.get(FC_HEADERS.accessKeySecret);
+  if (!accessKeyId || !accessKeySecret) return undefined;
+  const securityToken = platform.get(FC_HEADERS.securityToken);
+  return { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
 }
 
 /** The path and query string of a request target, as sent (no dot segments resolved). */
@@ -102,14 +101,12 @@ function requestTarget(target: string): { path: string; search: string } {
   return mark === -1 ? { path: target, search: '' } : { path: target.slice(0, mark), search: target.slice(mark + 1) };
 }
 
-async function readRequest(incoming: IncomingMessage, path: string, search: string, maxBodyBytes: number): Promise<HttpRequest> {
-  const body = await readBody(incoming, maxBodyBytes);
-  return { method: incoming.method ?? 'GET', path, headers: requestHeaders(incoming.rawHeaders), query: queryOf(search), body };
-}
-
 /** The request body, refused as soon as it is known to exceed `maxBodyBytes` (the rest is left unread). */
-function readBody(incoming: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
-  if (Number(incoming.headers['content-length'] ?? '0') > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
+function readBody(incoming: IncomingMessage, headers: Readonly<Record<string, string>>, maxBodyBytes: number): Promise<Buffer> | Buffer {
+  const length = headers['content-length'];
+  // No Content-Length and no Transfer-Encoding: no body (RFC 9112 §6.3), nothing to wait for.
+  if ((length === undefined || length === '0') && headers['transfer-encoding'] === undefined) return EMPTY;
+  if (Number(length ?? '0') > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -130,21 +127,28 @@ function readBody(incoming: IncomingMessage, maxBodyBytes: number): Promise<Buff
   });
 }
 
-/** Header names lowercased, repeated headers joined with `,` (as the event adapter does), FC's credential headers left out. */
-function requestHeaders(rawHeaders: readonly string[]): Record<string, string> {
+/**
+ * One pass over the request's headers: for the function, names lowercased and repeated headers
+ * joined with `,` (as the event adapter does), FC's credential headers left out; and the first
+ * value of each header FC adds (`x-fc-*`), for the adapter.
+ */
+function splitHeaders(rawHeaders: readonly string[]): { headers: Record<string, string>; platform: Map<string, string> } {
   const headers: Record<string, string> = Object.create(null);
+  const platform = new Map<string, string>();
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
     const name = (rawHeaders[index] as string).toLowerCase();
-    if (CREDENTIAL_HEADERS.has(name)) continue;
     const value = rawHeaders[index + 1] as string;
+    if (name.startsWith('x-fc-') && !platform.has(name)) platform.set(name, value);
+    if (CREDENTIAL_HEADERS.has(name)) continue;
     headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
-  return headers;
+  return { headers, platform };
 }
 
 function queryOf(search: string): Record<string, string> {
-  const params = new URLSearchParams(search);
   const query: Record<string, string> = Object.create(null);
+  if (search === '') return query;
+  const params = new URLSearchParams(search);
   for (const name of new Set(params.keys())) query[name] = params.getAll(name).join(',');
   return query;
 }
@@ -155,8 +159,9 @@ function notFound(names: readonly string[], requestId: string): HttpResponse {
 }
 
 function send(incoming: IncomingMessage, outgoing: ServerResponse, response: HttpResponse): void {
-  const payload = responseBytes(response);
-  const headers: Record<string, string | number> = { ...response.headers, 'Content-Length': payload.length };
+  // A text body goes out as the string it is: Node then writes head and body in one call.
+  const payload = response.isBase64Encoded ? responseBytes(response) : response.body;
+  const headers: Record<string, string | number> = { ...response.headers, 'Content-Length': Buffer.byteLength(payload) };
   // A refused request whose body was left unread: close rather than read the rest of it.
   if (!incoming.complete) headers['Connection'] = 'close';
   outgoing.writeHead(response.statusCode, headers).end(payload);
