@@ -1,7 +1,41 @@
+import { relative } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /** Files that run another suite once more under a different setting (`*.web.test.ts` selects the web adapter, then imports the suite). */
 const RERUNS = 'test/**/*.web.test.ts';
+
+/**
+ * The files that take longest, longest first (measured with `--reporter=json` on 2 cores): the
+ * 10,000-run properties over both handlers, and files that wait on child processes or real
+ * timeouts. They start first so that no long file is left running alone at the end.
+ */
+const LONGEST = [
+  'test/abuse/tokens.test.ts', 'test/abuse/events.test.ts', 'test/faults/sts-faults.test.ts', 'test/local/post-object-form.test.ts', 'test/local/start.test.ts',
+  'test/abuse/requests.test.ts', 'test/abuse/v4.test.ts', 'test/faults/stale-if-error.test.ts', 'test/faults/real-defaults.test.ts',
+  'test/policy/session-policy.test.ts', 'test/deploy/s-yaml.test.ts', 'test/local/sandbox.test.ts', 'test/post-object/policy-property.test.ts',
+  'test/config/load-config.test.ts', 'test/scripts/invoke.test.ts', 'test/local/sts-emulator.test.ts', 'test/auth/authenticate.test.ts',
+  'test/scripts/smoke.test.ts', 'test/examples/plain-http-v4.test.ts', 'test/abuse/string-to-sign.test.ts',
+];
+
+/**
+ * vitest's order (files that failed last time, then the longest last time, or the largest on a
+ * fresh clone, where it has no timings), with {@link LONGEST} moved to the front, and the isolated
+ * re-runs to the end: file size says little about run time (on a fresh clone the longest property
+ * files, which are short, ran last), and a worker that meets an isolated file next is stopped, so
+ * re-runs in the middle made vitest start (and import everything into) new workers.
+ */
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (spec: TestSpecification): number => {
+      const index = LONGEST.indexOf(relative(spec.project.config.root, spec.moduleId));
+      if (index !== -1) return index;
+      return spec.project.config.isolate ? LONGEST.length + 1 : LONGEST.length;
+    };
+    return sorted.map((spec, order) => ({ spec, order, rank: rank(spec) })).sort((a, b) => a.rank - b.rank || a.order - b.order).map(({ spec }) => spec);
+  }
+}
 
 /**
  * How `npm test` runs, chosen by measurement on a 2-core machine (README, "Quick start"):
@@ -15,12 +49,14 @@ const RERUNS = 'test/**/*.web.test.ts';
  * - `maxWorkers: 3`: vitest's default on 2 cores is one worker, so the suite ran file by file.
  *   Many files wait rather than compute (real STS timeouts, child processes such as `npm start`
  *   and `s preview`), so one worker more than the cores keeps both cores busy.
+ * - the longest files first ({@link LongestFirst}).
  */
 export default defineConfig({
   test: {
     testTimeout: 20_000,
     hookTimeout: 20_000,
     maxWorkers: 3,
+    sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: 'suites', include: ['test/**/*.test.ts'], exclude: [RERUNS], isolate: false } },
       { extends: true, test: { name: 'reruns', include: [RERUNS], isolate: true } },

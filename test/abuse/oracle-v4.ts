@@ -113,7 +113,8 @@ export function canonicalVerdict(built: BuiltCanonical, caller: { readonly ident
   }
 
   const prefix = prefixOf(caller.scope, caller.identity);
-  const subresources = Object.entries(built.query).map(([name, value]) => [name, value ?? undefined] as const);
+  // In name order, as the canonical request lists them (and OSS reads them): POST ?uploads&sequential is ?sequential&uploads.
+  const subresources = Object.entries(built.query).map(([name, value]) => [name, value ?? undefined] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (built.bucket === '') codes.add('ResourceNotAllowed');
   else if (built.bucket !== BUCKET) codes.add('BucketNotAllowed');
   else if (built.key === '') {

@@ -119,9 +119,8 @@ function jwsSignature(alg: JwsAlgorithm, key: KeyObject | string | Uint8Array, i
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** Claims the configuration accepts, for `sub`, valid for an hour; `extra` overrides (undefined removes). */
-export function claimsFor(sub: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const now = nowSeconds();
+/** Claims the configuration accepts, for `sub`, issued at `now` (seconds) and valid for an hour; `extra` overrides (undefined removes). */
+export function claimsFor(sub: unknown, extra: Record<string, unknown> = {}, now = nowSeconds()): Record<string, unknown> {
   const claims: Record<string, unknown> = { iss: ISSUER, aud: AUDIENCE, sub, iat: now, exp: now + 3600, ...extra };
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
   return claims;
@@ -133,6 +132,17 @@ export interface Keys {
   readonly attackerRsa: { readonly privateKey: KeyObject; readonly publicJwk: Record<string, unknown> };
   readonly attackerEc: KeyObject;
   readonly attackerEd: KeyObject;
+}
+
+/**
+ * The keys, generated once per worker process and shared by the worlds of the files it runs (RSA
+ * key generation costs more than a world's other setup); each world still has its own STS,
+ * handlers and tokens.
+ */
+let keysOfThisProcess: Keys | undefined;
+function sharedKeys(): Keys {
+  keysOfThisProcess ??= makeKeys();
+  return keysOfThisProcess;
 }
 
 function makeKeys(): Keys {
@@ -208,7 +218,7 @@ const LOG_FORBIDDEN = /eyJ[A-Za-z0-9_-]{10,}|CAIS|OSS STS\.|AccessKeySecret|"Sec
 
 async function startWorld(): Promise<{ world: World; close: () => Promise<void> }> {
   const sts = await StsEmulator.start();
-  const keys = makeKeys();
+  const keys = sharedKeys();
   const now = Math.floor(Date.now() / 1000) * 1000;
   const functionCredentials = sts.createFunctionCredentials();
   const context: FcContext = { requestId: REQUEST_ID, credentials: functionCredentials };
@@ -226,11 +236,11 @@ async function startWorld(): Promise<{ world: World; close: () => Promise<void> 
 
   const tokens = new Map<string, string>();
   const known = new Map<string, { sub: unknown }>();
-  // RSA signing costs far more than a run: a token is made once per input (and per second, as
-  // its time claims change), which many runs share.
+  // RSA signing costs far more than a run: a token is made once per input, which many runs share.
+  // Its time claims are the world's clock (the handlers' `now`), so they do not change the input.
   const signed = new Map<string, string>();
   const signedFor = (sub: unknown, extraClaims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): string => {
-    const claims = claimsFor(sub, extraClaims);
+    const claims = claimsFor(sub, extraClaims, now / 1000);
     const key = JSON.stringify([typeof sub, claims, header]);
     let token = signed.get(key);
     if (token === undefined) {

@@ -39,7 +39,10 @@ function preview(template: string, environment: Record<string, string> = DEPLOYE
   const file = join(directory, 's.yaml');
   writeFileSync(file, template);
   return new Promise((resolve, reject) => {
-    execFile(sBinary, ['preview', '-o', 'json', '-t', file], { env: { PATH: process.env['PATH'], HOME: home, ...environment }, timeout: 60_000 }, (error, stdout) => {
+    // NODE_ENV=test: s starts no background processes (update check, telemetry), which outlived
+    // the run and wrote into HOME while it was being removed (ENOTEMPTY). They skip when NODE_ENV
+    // is "test" (@serverless-devs/s 3.1.10, lib/index.js, the function that spawns lib/daemon/*).
+    execFile(sBinary, ['preview', '-o', 'json', '-t', file], { env: { PATH: process.env['PATH'], HOME: home, NODE_ENV: 'test', ...environment }, timeout: 60_000 }, (error, stdout) => {
       rmSync(directory, { recursive: true, force: true });
       if (error) return reject(new Error(`s preview failed: ${stdout}`));
       resolve(JSON.parse(stdout.slice(stdout.indexOf('{'))) as Rendered);

@@ -17,7 +17,8 @@ describe('npm run <script> -- --help', () => {
     expect(OURS.map(([name]) => name).sort()).toEqual(expect.arrayContaining(['bench', 'build', 'event', 'generate', 'invoke', 'ram-policies', 'smoke', 'start']));
   });
 
-  it.each(OURS)('npm run %s -- --help prints its usage and exits 0', async (_name, file) => {
+  // Concurrent: each is a process of its own, mostly starting up.
+  it.concurrent.each(OURS)('npm run %s -- --help prints its usage and exits 0', async (_name, file) => {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(process.execPath, ['--import', 'tsx', file, '--help'], { cwd: ROOT }, (error, out) => resolve({ code: error ? Number(error.code) : 0, stdout: out }));
     });
