@@ -24,6 +24,7 @@ import { issuerRoutes } from './issuer-routes';
 import { OssEmulator, credentialsFromSts } from './oss-emulator';
 import { type RouteTable, getOnly, sendJson, sendText } from './routes';
 import { sandboxIdentity } from './sandbox-identity';
+import { StsClient } from '../shared/sts/sts-client';
 import { StsEmulator } from './sts-emulator';
 import { listen } from './listen';
 
@@ -47,6 +48,12 @@ export interface SandboxOptions {
    * accepts only V4, like a bucket created today (`npm start -- --legacy-v1` sets it).
    */
   readonly legacyV1?: boolean;
+  /**
+   * The clock of the functions, the STS emulator and the STS client between them, in ms. Default
+   * `Date.now`. A test moves it to run hours of traffic in moments (tokens are still judged by
+   * real time).
+   */
+  readonly now?: () => number;
 }
 
 /** A running sandbox. */
@@ -88,7 +95,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const environment = options.environment ?? process.env;
   const host = options.host ?? '127.0.0.1';
   const realSts = Boolean(environment['ALIBABA_CLOUD_ACCESS_KEY_ID'] && environment['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] && !environment['TVM_STS_ENDPOINT']);
-  const sts = realSts ? undefined : await StsEmulator.start({ host });
+  const sts = realSts ? undefined : await StsEmulator.start({ host, ...(options.now ? { now: options.now } : {}) });
   const server = createServer();
   try {
     await listen(server, host, options.port ?? 9000);
@@ -108,7 +115,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const functionCredentials = sts ? sts.createFunctionCredentials() : realCredentials(environment);
   const region = settings['TVM_REGION'] ?? 'cn-hangzhou';
   const context = (requestId: string): FcContext => ({ requestId, credentials: functionCredentials, region });
-  const functionOptions = options.logger ? { logger: options.logger } : {};
+  const functionOptions = {
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.now ? { now: options.now, ...(sts ? { sts: new StsClient({ endpoint: sts.url, now: options.now }) } : {}) } : {}),
+  };
   const functions = createWebRoutes(settings, functionOptions);
   const gateway = options.adapter === 'event' ? undefined : await startFcWebGateway(functions, host, functionCredentials);
   const serveFunction = (name: string): FunctionRoute => {

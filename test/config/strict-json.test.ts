@@ -10,6 +10,8 @@ import fc from 'fast-check';
 import { visit } from 'jsonc-parser';
 import { describe, expect, it } from 'vitest';
 import { parseStrictJson } from '../../shared/config/strict-json';
+// A small deterministic random source (mulberry32) for the writer's choices.
+import { randomSource } from '../../scripts/capacity/workload';
 
 /** The first repeated key and the path of its object, as jsonc-parser reads the text. */
 function repeatedByJsonc(text: string): { key: string; path: (string | number)[] } | undefined {
@@ -51,18 +53,6 @@ const { model } = fc.letrec<{ model: Model; object: Model }>((tie) => ({
   ),
   object: fc.uniqueArray(fc.tuple(key, tie('model')), { maxLength: 5, selector: ([name]) => name }).map((entries) => ({ entries })),
 }));
-
-/** A small deterministic random source (mulberry32) for the writer's choices. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '/': '\\/' };
 
