@@ -21,6 +21,8 @@ interface Bucket {
 }
 
 const HOUR_MS = 3_600_000;
+/** Refills are sums of fractions: a bucket this close to a whole call holds one (a client that waited Retry-After is served). */
+const ROUNDING = 1e-9;
 
 /**
  * Counts STS calls per key against a budget.
@@ -55,11 +57,11 @@ export class CallBudget {
     bucket.tokens = Math.min(callsPerHour, bucket.tokens + (Math.max(0, now - bucket.at) * callsPerHour) / HOUR_MS);
     bucket.at = Math.max(bucket.at, now);
     setMostRecent(this.buckets, key, bucket, this.options.maxKeys);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= 1 - ROUNDING) {
+      bucket.tokens = Math.max(0, bucket.tokens - 1);
       return undefined;
     }
-    const waitMs = Math.round(((1 - bucket.tokens) * HOUR_MS) / callsPerHour);
+    const waitMs = Math.ceil(((1 - bucket.tokens) * HOUR_MS) / callsPerHour);
     return Math.max(1, Math.ceil(waitMs / 1000));
   }
 }
