@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { isSafeIdentity } from './oracle';
 import {
   AUDIENCE, BUCKET, FUNCTIONS, type FunctionName, ISSUER, type JwsAlgorithm, ORIGIN, OTHER_AUDIENCE, POOL, SCOPE_NAMES, type ScopeName, SKEW_SECONDS, URL_TTL_SECONDS, type World,
-  b64url, claimsFor, nowSeconds, prefixOf, signJws,
+  b64url, claimsFor, prefixOf, signJws,
 } from './world';
 
 // ---------------------------------------------------------------------------------------------
@@ -120,37 +120,53 @@ export function tokenCase(world: World): fc.Arbitrary<TokenCase> {
   const valid = (identity: string) => world.tokenFor(identity);
   const caseOf = (label: string, identity: string, header: string | undefined, equivalent?: string): TokenCase => ({ label, identity, header, ...(equivalent === undefined ? {} : { equivalent }) });
   const bearer = (token: string) => `Bearer ${token}`;
+  // The claims' times are the handlers' clock (as for the world's own tokens), not the wall clock,
+  // which moves on during a run (a token made "60 s expired" would age into the clock tolerance on
+  // a slow run). With the times fixed, the corpus holds few distinct tokens; each is signed once
+  // (signing costs far more than a run; RSA PKCS#1 v1.5 and HMAC signatures are deterministic, so
+  // these are the very bytes a fresh signature would give).
+  const now = world.now / 1000;
+  const atNow = (identity: unknown, extra: Record<string, unknown> = {}) => claimsFor(identity, extra, now);
+  const signatures = new Map<unknown, Map<string, string>>();
+  const sign = (alg: JwsAlgorithm, key: Parameters<typeof signJws>[1], header: unknown, payload: unknown): string => {
+    let byInput = signatures.get(key);
+    if (byInput === undefined) signatures.set(key, (byInput = new Map()));
+    const input = JSON.stringify([alg, header, payload]);
+    let token = byInput.get(input);
+    if (token === undefined) byInput.set(input, (token = signJws(alg, key, header, payload)));
+    return token;
+  };
 
   const schemes = fc.tuple(poolIdentity, fc.constantFrom('bearer ', 'BEARER ', 'Bearer  ', 'bEaReR ', 'Bearer   '), fc.constantFrom('', ' ', '   ')).map(([identity, scheme, tail]) => caseOf('valid-scheme', identity, `${scheme}${valid(identity)}${tail}`));
   const badSchemes = fc.tuple(poolIdentity, fc.constantFrom('Bearer\t', 'Basic ', 'Token ', 'JWT ', '', 'Bearer', 'Bearer:', ' Bearer ', 'Bearer "', 'Bearer\u00a0', 'Bearer\n', 'Bearer,', 'Bearer=')).map(([identity, scheme]) =>
     caseOf('bad-scheme', identity, `${scheme}${valid(identity)}${scheme.endsWith('"') ? '"' : ''}`),
   );
   const algNone = fc.tuple(poolIdentity, fc.constantFrom('none', 'None', 'NONE', 'nOnE', '', 'none '), fc.constantFrom('', 'copied', 'AAAA')).map(([identity, alg, signature]) => {
-    const unsigned = `${b64url(JSON.stringify({ alg, typ: 'JWT' }))}.${b64url(JSON.stringify(claimsFor(identity)))}`;
+    const unsigned = `${b64url(JSON.stringify({ alg, typ: 'JWT' }))}.${b64url(JSON.stringify(atNow(identity)))}`;
     return caseOf('alg-none', identity, bearer(`${unsigned}.${signature === 'copied' ? (valid(identity).split('.')[2] ?? '') : signature}`));
   });
   const hmacKeys: readonly (string | Uint8Array)[] = [
     keys.trusted.publicPem, keys.trusted.publicPem.trim(), JSON.stringify(keys.trusted.publicJwk), keys.trusted.publicDer, String(keys.trusted.publicJwk['n']), '', 'secret',
   ];
-  const confusion = fc.tuple(poolIdentity, fc.constantFrom<JwsAlgorithm>('HS256', 'HS384', 'HS512'), fc.constantFrom(...hmacKeys)).map(([identity, alg, key]) => caseOf('hs-rs-confusion', identity, bearer(signJws(alg, key, { alg, typ: 'JWT' }, claimsFor(identity)))));
+  const confusion = fc.tuple(poolIdentity, fc.constantFrom<JwsAlgorithm>('HS256', 'HS384', 'HS512'), fc.constantFrom(...hmacKeys)).map(([identity, alg, key]) => caseOf('hs-rs-confusion', identity, bearer(sign(alg, key, { alg, typ: 'JWT' }, atNow(identity)))));
   const wrongKey = fc.tuple(poolIdentity, fc.constantFrom('RS256', 'ES256', 'EdDSA') as fc.Arbitrary<'RS256' | 'ES256' | 'EdDSA'>, fc.option(fc.string({ maxLength: 10 }))).map(([identity, alg, kid]) => {
     const key = alg === 'RS256' ? keys.attackerRsa.privateKey : alg === 'ES256' ? keys.attackerEc : keys.attackerEd;
-    return caseOf('wrong-key', identity, bearer(signJws(alg, key, { alg, typ: 'JWT', ...(kid === null ? {} : { kid }) }, claimsFor(identity))));
+    return caseOf('wrong-key', identity, bearer(sign(alg, key, { alg, typ: 'JWT', ...(kid === null ? {} : { kid }) }, atNow(identity))));
   });
-  const algNotAllowed = fc.tuple(poolIdentity, fc.constantFrom<JwsAlgorithm>('PS256', 'RS384', 'RS512')).map(([identity, alg]) => caseOf('alg-not-allowed', identity, bearer(signJws(alg, trusted, { alg, typ: 'JWT' }, claimsFor(identity)))));
+  const algNotAllowed = fc.tuple(poolIdentity, fc.constantFrom<JwsAlgorithm>('PS256', 'RS384', 'RS512')).map(([identity, alg]) => caseOf('alg-not-allowed', identity, bearer(sign(alg, trusted, { alg, typ: 'JWT' }, atNow(identity)))));
   const badClaims = fc.tuple(
     poolIdentity,
     fc.oneof(
-      fc.integer({ min: 60, max: 10_000_000 }).map((ago) => ['expired', { exp: nowSeconds() - ago }] as const),
-      fc.integer({ min: 60, max: 10_000_000 }).map((ahead) => ['not-yet-valid', { nbf: nowSeconds() + ahead }] as const),
+      fc.integer({ min: 60, max: 10_000_000 }).map((ago) => ['expired', { exp: now - ago }] as const),
+      fc.integer({ min: 60, max: 10_000_000 }).map((ahead) => ['not-yet-valid', { nbf: now + ahead }] as const),
       fc.constantFrom<unknown>(undefined, '', 'https://id.abuse.example', 'https://ID.abuse.example/', `${ISSUER} `, 'https://evil.example/', [ISSUER], 42, null).map((iss) => ['issuer', { iss }] as const),
       fc.constantFrom<unknown>(undefined, '', 'oss-tvm', AUDIENCE.toUpperCase(), [], ['other'], 42, `${AUDIENCE},${OTHER_AUDIENCE}`, ` ${AUDIENCE}`, null).map((aud) => ['audience', { aud }] as const),
-      fc.constantFrom<unknown>(undefined, '9999999999', null, [nowSeconds() + 600]).map((exp) => ['expiry', { exp }] as const),
+      fc.constantFrom<unknown>(undefined, '9999999999', null, [now + 600]).map((exp) => ['expiry', { exp }] as const),
       fc.constant(['no-sub', { sub: undefined }] as const),
       fc.constantFrom<unknown>('yesterday', null, [1]).map((iat) => ['issued-at', { iat }] as const),
       fc.constantFrom<unknown>('tomorrow', null).map((nbf) => ['not-before', { nbf }] as const),
     ),
-  ).map(([identity, [kind, claims]]) => caseOf(`bad-claims:${kind}`, identity, bearer(signJws('RS256', trusted, { alg: 'RS256', typ: 'JWT' }, claimsFor(identity, claims)))));
+  ).map(([identity, [kind, claims]]) => caseOf(`bad-claims:${kind}`, identity, bearer(sign('RS256', trusted, { alg: 'RS256', typ: 'JWT' }, atNow(identity, claims)))));
   const validVariants = fc.tuple(
     poolIdentity,
     fc.constantFrom<readonly [Record<string, unknown>, Record<string, unknown>]>(
@@ -170,11 +186,11 @@ export function tokenCase(world: World): fc.Arbitrary<TokenCase> {
     ),
     fc.constantFrom('exp-in-tolerance', 'nbf-in-tolerance', 'plain'),
   ).map(([identity, [claims, header], timing]) => {
-    const timed = timing === 'exp-in-tolerance' ? { exp: nowSeconds() - 20 } : timing === 'nbf-in-tolerance' ? { nbf: nowSeconds() + 20 } : {};
+    const timed = timing === 'exp-in-tolerance' ? { exp: now - 20 } : timing === 'nbf-in-tolerance' ? { nbf: now + 20 } : {};
     return caseOf('valid-variant', identity, bearer(world.signedFor(identity, { ...claims, ...timed }, header)));
   });
   const critical = fc.tuple(poolIdentity, fc.constantFrom<Record<string, unknown>>({ crit: ['x-custom'], 'x-custom': true }, { crit: [] }, { crit: 'x-custom' }, { crit: ['alg'] }, { crit: ['b64'], b64: false }, { crit: ['exp'], exp: 1 }, { crit: [''] }, { crit: [1] })).map(([identity, header]) =>
-    caseOf('crit', identity, bearer(signJws('RS256', trusted, { alg: 'RS256', typ: 'JWT', ...header }, claimsFor(identity)))),
+    caseOf('crit', identity, bearer(sign('RS256', trusted, { alg: 'RS256', typ: 'JWT', ...header }, atNow(identity)))),
   );
   const structure = fc.tuple(
     poolIdentity,
@@ -182,9 +198,9 @@ export function tokenCase(world: World): fc.Arbitrary<TokenCase> {
       [{ alg: 'RS256' }, [1]], [{ alg: 'RS256' }, '"alice"'], [{ alg: 'RS256' }, 'null'], [{ alg: 'RS256' }, 'not json'], [[1], undefined], ['not json', undefined],
       [{}, undefined], [{ typ: 'JWT' }, undefined], [{ alg: ['RS256'] }, undefined], [{ alg: 'rs256' }, undefined], [{ alg: 'RS256 ' }, undefined],
     ),
-  ).map(([identity, [header, payload]]) => caseOf('bad-structure', identity, bearer(signJws('RS256', trusted, header, payload === undefined ? claimsFor(identity) : payload))));
+  ).map(([identity, [header, payload]]) => caseOf('bad-structure', identity, bearer(sign('RS256', trusted, header, payload === undefined ? atNow(identity) : payload))));
   const embedded = fc.tuple(poolIdentity, fc.constantFrom<Record<string, unknown>>({ jwk: keys.attackerRsa.publicJwk }, { jwk: keys.trusted.publicJwk }, { jku: 'https://evil.example/jwks.json', kid: 'evil' }, { x5u: 'https://evil.example/cert.pem' }, { kid: '../../../dev/null' })).map(([identity, header]) =>
-    caseOf('embedded-key', identity, bearer(signJws('RS256', keys.attackerRsa.privateKey, { alg: 'RS256', typ: 'JWT', ...header }, claimsFor(identity)))),
+    caseOf('embedded-key', identity, bearer(sign('RS256', keys.attackerRsa.privateKey, { alg: 'RS256', typ: 'JWT', ...header }, atNow(identity)))),
   );
   const mutated = fc.tuple(poolIdentity, fc.nat(), fc.nat(), fc.constantFrom(...BASE64URL, '.', '=', '+', '/', ' ', '\t', '%', '"', ','), fc.integer({ min: 0, max: 11 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/)).map(([identity, at, other, char, kind, tail]) => {
     const original = valid(identity);
