@@ -21,3 +21,13 @@ export function oftenBe<T>(actual: T, expected: T, message?: string): void {
 export function oftenEqual<T>(actual: T, expected: T, message?: string): void {
   if (!isDeepStrictEqual(actual, expected)) expect(actual, message).toEqual(expected);
 }
+
+/** `expect(actual, message).toMatch(pattern)`, tested first (`pattern` has neither the g nor the y flag, so testing keeps no state). */
+export function oftenMatch(actual: unknown, pattern: RegExp, message?: string): void {
+  if (!(typeof actual === 'string' && pattern.test(actual))) expect(actual, message).toMatch(pattern);
+}
+
+/** `expect(actual, message).toBeInstanceOf(type)`, checked with `instanceof` first. */
+export function oftenInstanceOf(actual: unknown, type: abstract new (...args: never[]) => unknown, message?: string): void {
+  if (!(actual instanceof type)) expect(actual, message).toBeInstanceOf(type);
+}

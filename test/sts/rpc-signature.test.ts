@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalizedQuery, percentEncode, rpcSignature, rpcStringToSign } from '../../shared/sts/rpc-signature';
-import { oftenBe } from '../helpers/often';
+import { oftenBe, oftenMatch } from '../helpers/often';
 
 describe('rpcSignature', () => {
   it('reproduces the published example of the RPC signature documentation', () => {
@@ -50,7 +50,7 @@ describe('percentEncode', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (value) => {
         const encoded = percentEncode(value);
-        expect(encoded).toMatch(/^([A-Za-z0-9\-_.~]|%[0-9A-F]{2})*$/);
+        oftenMatch(encoded, /^([A-Za-z0-9\-_.~]|%[0-9A-F]{2})*$/);
         oftenBe(decodeURIComponent(encoded), value);
       }),
       { numRuns: 10_000 },

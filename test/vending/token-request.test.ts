@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TvmError } from '../../shared/errors';
 import type { HttpRequest } from '../../shared/http/message';
 import { readTokenRequest } from '../../shared/vending/token-request';
-import { oftenBe } from '../helpers/often';
+import { oftenBe, oftenInstanceOf } from '../helpers/often';
 
 function request(overrides: Partial<HttpRequest> & { text?: string } = {}): HttpRequest {
   return { method: 'GET', path: '/', headers: {}, query: {}, body: Buffer.from(overrides.text ?? ''), ...overrides };
@@ -65,7 +65,7 @@ describe('readTokenRequest', () => {
           const { scope } = readTokenRequest(input);
           oftenBe(scope === undefined || typeof scope === 'string', true);
         } catch (error) {
-          expect(error).toBeInstanceOf(TvmError);
+          oftenInstanceOf(error, TvmError);
           oftenBe((error as TvmError).status, 400);
         }
       }),
