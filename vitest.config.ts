@@ -2,9 +2,6 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
-/** Files that run another suite once more under a different setting (`*.web.test.ts` selects the web adapter, then imports the suite). */
-const RERUNS = 'test/**/*.web.test.ts';
-
 /**
  * The files that take longest, longest first (measured with `--reporter=json` on 2 cores): the
  * 10,000-run properties over both handlers, and files that wait on child processes or real
@@ -20,18 +17,15 @@ const LONGEST = [
 
 /**
  * vitest's order (files that failed last time, then the longest last time, or the largest on a
- * fresh clone, where it has no timings), with {@link LONGEST} moved to the front, and the isolated
- * re-runs to the end: file size says little about run time (on a fresh clone the longest property
- * files, which are short, ran last), and a worker that meets an isolated file next is stopped, so
- * re-runs in the middle made vitest start (and import everything into) new workers.
+ * fresh clone, where it has no timings), with {@link LONGEST} moved to the front: file size says
+ * little about run time (on a fresh clone the longest property files, which are short, ran last).
  */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const rank = (spec: TestSpecification): number => {
       const index = LONGEST.indexOf(relative(spec.project.config.root, spec.moduleId));
-      if (index !== -1) return index;
-      return spec.project.config.isolate ? LONGEST.length + 1 : LONGEST.length;
+      return index === -1 ? LONGEST.length : index;
     };
     return sorted.map((spec, order) => ({ spec, order, rank: rank(spec) })).sort((a, b) => a.rank - b.rank || a.order - b.order).map(({ spec }) => spec);
   }
@@ -43,9 +37,10 @@ class LongestFirst extends BaseSequencer {
  *   fresh process and re-importing everything per file. That start-up cost was about a fifth of
  *   the suite's CPU time (ali-oss, the sandbox, and fast-check's full-Unicode string arbitraries,
  *   over a second each per file). Files keep no state in modules: each starts its own servers and
- *   handlers, and restores what it changes (process.env, fake timers, process listeners).
- *   The re-runs are the exception: they set module state (the adapter) and import a suite module
- *   that another file may already have loaded, so each gets a fresh module graph of its own.
+ *   handlers, and restores what it changes (process.env, fake timers, process listeners). The
+ *   re-runs (`*.web.test.ts`: a suite once more under the web adapter) select the adapter, import
+ *   the suite under a query of their own (a module apart from the suite that another file may have
+ *   loaded) and select FC events again after their tests.
  * - `maxWorkers: 3`: vitest's default on 2 cores is one worker, so the suite ran file by file.
  *   Many files wait rather than compute (real STS timeouts, child processes such as `npm start`
  *   and `s preview`), so one worker more than the cores keeps both cores busy.
@@ -57,9 +52,7 @@ export default defineConfig({
     hookTimeout: 20_000,
     maxWorkers: 3,
     sequence: { sequencer: LongestFirst },
-    projects: [
-      { extends: true, test: { name: 'suites', include: ['test/**/*.test.ts'], exclude: [RERUNS], isolate: false } },
-      { extends: true, test: { name: 'reruns', include: [RERUNS], isolate: true } },
-    ],
+    include: ['test/**/*.test.ts'],
+    isolate: false,
   },
 });
