@@ -472,8 +472,10 @@ describe('loadConfig: any environment (property)', () => {
     TVM_DEFAULT_SCOPE: ['user', 'constructor', 'toString'],
     TVM_DURATION_SECONDS: ['900', '99999', '0900'],
   };
-  const value = (name: string): fc.Arbitrary<string> =>
-    fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 80 }), fc.constantFrom('', ' ', ...(plausible[name] ?? [''])));
+  // Built once for every setting: a string arbitrary costs milliseconds to build (binary: tens of them), and holds no state.
+  const text = fc.string({ maxLength: 80 });
+  const binary = fc.string({ unit: 'binary', maxLength: 80 });
+  const value = (name: string): fc.Arbitrary<string> => fc.oneof(text, binary, fc.constantFrom('', ' ', ...(plausible[name] ?? [''])));
   const environments = fc
     .tuple(...SETTING_NAMES.map((name) => fc.option(value(name), { nil: undefined, freq: 2 })))
     .map((values) => Object.fromEntries(SETTING_NAMES.map((name, index) => [name, values[index]]).filter(([, v]) => v !== undefined)) as Environment);
