@@ -5,14 +5,17 @@ import { defineConfig } from 'vitest/config';
 /**
  * The files that take longest, longest first (measured with `--reporter=json` on 2 cores): the
  * 10,000-run properties over both handlers, and files that wait on child processes or real
- * timeouts. They start first so that no long file is left running alone at the end.
+ * timeouts. They start first so that no long file is left running alone at the end. The files that
+ * mostly wait (real STS timeouts, `npm start`) stand apart in the list, between files that compute,
+ * so that two of them seldom wait side by side while a core idles.
  */
 const LONGEST = [
-  'test/faults/sts-faults.test.ts', 'test/abuse/tokens.test.ts', 'test/capacity/model.test.ts', 'test/local/start.test.ts', 'test/faults/real-defaults.test.ts',
-  'test/post-object/policy-property.test.ts', 'test/abuse/events.test.ts', 'test/faults/stale-if-error.test.ts', 'test/abuse/v4.test.ts', 'test/abuse/requests.test.ts',
-  'test/capacity/validation.test.ts', 'test/scripts/invoke.test.ts', 'test/scripts/smoke.test.ts', 'test/faults/sts-quota.test.ts', 'test/abuse/string-to-sign.test.ts',
-  'test/deploy/s-yaml.test.ts', 'test/local/sts-emulator.test.ts', 'test/local/post-object-form.test.ts', 'test/scripts/help.test.ts', 'test/local/demo-issuer.test.ts',
-  'test/config/load-config.test.ts', 'test/local/sandbox.test.ts', 'test/e2e/browser-uploads.test.ts', 'test/faults/retries.test.ts', 'test/auth/authenticate.test.ts',
+  'test/faults/sts-faults.test.ts', 'test/abuse/tokens.test.ts', 'test/capacity/model.test.ts', 'test/abuse/events.test.ts', 'test/abuse/v4.test.ts',
+  'test/faults/real-defaults.test.ts', 'test/abuse/requests.test.ts', 'test/post-object/policy-property.test.ts', 'test/capacity/validation.test.ts',
+  'test/faults/stale-if-error.test.ts', 'test/abuse/string-to-sign.test.ts', 'test/local/sts-emulator.test.ts', 'test/local/post-object-form.test.ts',
+  'test/local/start.test.ts', 'test/deploy/s-yaml.test.ts', 'test/config/load-config.test.ts', 'test/scripts/invoke.test.ts', 'test/local/demo-issuer.test.ts',
+  'test/scripts/smoke.test.ts', 'test/faults/sts-quota.test.ts', 'test/scripts/help.test.ts', 'test/local/sandbox.test.ts', 'test/e2e/browser-uploads.test.ts',
+  'test/faults/retries.test.ts', 'test/auth/authenticate.test.ts',
 ];
 
 /**
