@@ -31,3 +31,10 @@ export function oftenMatch(actual: unknown, pattern: RegExp, message?: string): 
 export function oftenInstanceOf(actual: unknown, type: abstract new (...args: never[]) => unknown, message?: string): void {
   if (!(actual instanceof type)) expect(actual, message).toBeInstanceOf(type);
 }
+
+/** `expect(actual).toBeGreaterThanOrEqual(min)` and `expect(actual).toBeLessThan(below)`, compared first (a number only: anything else goes to `expect`, which refuses it). */
+export function oftenWithin(actual: unknown, min: number, below: number): void {
+  if (typeof actual === 'number' && actual >= min && actual < below) return;
+  expect(actual).toBeGreaterThanOrEqual(min);
+  expect(actual).toBeLessThan(below);
+}
