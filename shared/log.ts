@@ -11,10 +11,11 @@ export interface RequestLogFields {
   identity?: string;
   scope?: string;
   /**
-   * `hit`, `miss` (this request called STS), `coalesced` (it shared another's call), `stale`, or
+   * `hit`, `shared` (from the fleet's shared cache), `miss` (this request called STS), `coalesced`
+   * (it shared another's call), `stale`, or
    * `ticket` (sign-request signed with the credentials of the session ticket the client sent).
    */
-  cache?: 'hit' | 'miss' | 'coalesced' | 'stale' | 'ticket';
+  cache?: 'hit' | 'shared' | 'miss' | 'coalesced' | 'stale' | 'ticket';
   stsRequestId?: string;
   /** The OSS operation sign-request signed, such as `PutObject`. */
   operation?: string;

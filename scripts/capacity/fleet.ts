@@ -19,6 +19,8 @@
  *   time to invoke?*; the model takes the short end, 3 minutes, which costs the caches most).
  */
 import type { TvmConfig } from '../../shared/config/load-config';
+import type { Logger } from '../../shared/log';
+import type { SharedStore } from '../../shared/sts/shared-cache/shared-store';
 import type { AccessCredentials, AssumeRoleClient, AssumeRoleInput, AssumeRoleResult } from '../../shared/sts/sts-client';
 import { type VendingService, createVendingService } from '../../shared/vending/caller-credentials';
 
@@ -72,6 +74,9 @@ export class CountingSts implements AssumeRoleClient {
   }
 }
 
+/** The model's instances log nothing (a memory store never fails). */
+const SILENT: Logger = { request: () => undefined, event: () => undefined };
+
 /** One function instance: its cache and budget (built when it first needs them), and what it is doing. */
 export class Instance {
   private built: VendingService | undefined;
@@ -114,11 +119,10 @@ export interface FleetOptions {
   /** Credentials each instance caches (and identities it budgets); default the platform's. */
   readonly maxCachedCredentials?: number;
   /**
-   * One cache for the whole fleet, as a shared store would be (every instance sees every entry,
-   * and concurrent misses for one key share one STS call across instances), instead of one per
-   * instance. It holds `maxCachedCredentials` entries.
+   * The store behind the product's shared credential cache, when `config.sharedCache` is set: every
+   * instance keeps its own cache and asks this one store before STS, as a fleet sharing one Redis does.
    */
-  readonly sharedCache?: boolean;
+  readonly sharedStore?: SharedStore;
 }
 
 abstract class BaseFleet implements Fleet {
@@ -127,7 +131,6 @@ abstract class BaseFleet implements Fleet {
   protected alive = 0;
   /** When idle instances were last checked for release. */
   private sweptAt = Number.NEGATIVE_INFINITY;
-  private shared: VendingService | undefined;
 
   constructor(protected readonly options: FleetOptions) {}
 
@@ -153,9 +156,8 @@ abstract class BaseFleet implements Fleet {
     this.instancesStarted += 1;
     this.alive += 1;
     this.peakInstances = Math.max(this.peakInstances, this.alive);
-    const build = (): VendingService => createVendingService(config, { sts, now: clock, maxCachedCredentials });
-    const service = this.options.sharedCache === true ? (): VendingService => (this.shared ??= build()) : build;
-    return new Instance(this.instancesStarted, at, service);
+    const { sharedStore } = this.options;
+    return new Instance(this.instancesStarted, at, () => createVendingService(config, { sts, now: clock, maxCachedCredentials, ...(sharedStore === undefined ? {} : { sharedStore, logger: SILENT }) }));
   }
 }
 

@@ -18,6 +18,7 @@
 import { type Environment, type TvmConfig, loadConfig } from '../../shared/config/load-config';
 import { TvmError } from '../../shared/errors';
 import type { CredentialRequest } from '../../shared/sts/credential-provider';
+import { MemoryStore } from './memory-store';
 import type { AccessCredentials } from '../../shared/sts/sts-client';
 import { CountingSts, DEFAULT_PLATFORM, EventFleet, type Fleet, type Platform, WebFleet } from './fleet';
 import { MinHeap } from './min-heap';
@@ -48,9 +49,9 @@ export interface Setup {
   /** `TVM_DURATION_SECONDS`; default 3600. */
   readonly durationSeconds?: number;
   /**
-   * `instance` (the product today): each instance its own cache of `maxCachedCredentials`;
-   * `shared`: one cache for the fleet that holds every user's credentials for as long as they are fresh,
-   * what a shared store could at best give.
+   * `instance` (the default): each instance its own cache of `maxCachedCredentials`;
+   * `shared`: the product's shared credential cache (`TVM_SHARED_CACHE_URL`) in front of STS as well,
+   * on a store that holds every user's credentials (memory-store.ts: Redis sized for them).
    */
   readonly cache?: 'instance' | 'shared';
 }
@@ -100,6 +101,8 @@ export const MODEL_SETTINGS: Readonly<Record<string, string>> = {
 export const SDK_REFRESH_MS = 5 * 60_000;
 
 const DEFAULT_SAMPLE_USERS = 20_000;
+/** The shared cache's settings in the model: the URL is never dialled (the fleet gets a {@link MemoryStore}). */
+const MODEL_SHARED_CACHE = { TVM_SHARED_CACHE_URL: 'redis://capacity-model.invalid:6379', TVM_SHARED_CACHE_KEY: Buffer.alloc(32, 7).toString('base64') };
 const FUNCTION_ROLE: AccessCredentials = { accessKeyId: 'STS.function-role', accessKeySecret: 'function-role', securityToken: 'function-role' };
 
 interface Session {
@@ -119,6 +122,7 @@ export async function simulate(setup: Setup, options: SimulationOptions = {}): P
     ...options.settings,
     TVM_SIGNING_CREDENTIALS: setup.mode,
     ...(setup.durationSeconds === undefined ? {} : { TVM_DURATION_SECONDS: String(setup.durationSeconds) }),
+    ...(setup.cache === 'shared' ? MODEL_SHARED_CACHE : {}),
   });
   const sampledUsers = Math.min(workload.users, options.sampleUsers ?? DEFAULT_SAMPLE_USERS);
   const scale = workload.users / sampledUsers;
@@ -129,9 +133,9 @@ export async function simulate(setup: Setup, options: SimulationOptions = {}): P
     config,
     sts,
     clock: () => clock.now,
-    // A shared store holds everyone: as many entries as users.
-    maxCachedCredentials: setup.cache === 'shared' ? sampledUsers : Math.max(1, Math.round(platform.maxCachedCredentials / scale)),
-    sharedCache: setup.cache === 'shared',
+    maxCachedCredentials: Math.max(1, Math.round(platform.maxCachedCredentials / scale)),
+    // The shared store holds everyone: Redis is sized for it (README, "Shared credential cache").
+    ...(setup.cache === 'shared' ? { sharedStore: new MemoryStore(() => clock.now) } : {}),
   };
   const fleet: Fleet = setup.profile === 'event' ? new EventFleet(fleetOptions, randomSource(workload.seed + 1)) : new WebFleet(fleetOptions);
   const requests = new Map<number, CredentialRequest>();
@@ -156,7 +160,7 @@ export async function simulate(setup: Setup, options: SimulationOptions = {}): P
     const instance = fleet.route(at);
     sampledCalls += 1;
     let expiresAt = Number.POSITIVE_INFINITY;
-    let cache: 'hit' | 'miss' | 'coalesced' | 'stale' | 'refused' | undefined;
+    let cache: 'hit' | 'shared' | 'miss' | 'coalesced' | 'stale' | 'refused' | undefined;
     if (asksCache) {
       try {
         const provided = await instance.service.credentials.get(FUNCTION_ROLE, requestOf(session.plan.user), { now: at });

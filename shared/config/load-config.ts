@@ -52,6 +52,16 @@ export interface TvmConfig {
   readonly signing: SigningSettings;
   /** Web origins allowed to call from a browser; empty when browsers are not served, `*` for any. */
   readonly corsAllowedOrigins: readonly string[];
+  /** The fleet's shared credential cache; absent when each instance caches on its own. */
+  readonly sharedCache?: SharedCacheSettings;
+}
+
+/** Where the shared credential cache is, and the key its entries are sealed with. */
+export interface SharedCacheSettings {
+  /** `TVM_SHARED_CACHE_URL`: redis:// or rediss://, perhaps with a password; never logged. */
+  readonly url: string;
+  /** `TVM_SHARED_CACHE_KEY`: 32 bytes for AES-256-GCM; never logged. */
+  readonly key: Uint8Array;
 }
 
 /** How sign-request signs. */
@@ -109,7 +119,8 @@ export function loadConfig(environment: Environment): TvmConfig {
     postPolicyTtlSeconds: usable('TVM_SIGN_POST_POLICY_TTL_SECONDS') ? readTtlWithinHalfDuration(settings, 'TVM_SIGN_POST_POLICY_TTL_SECONDS', 600, durationSeconds, problems) ?? 0 : 0,
     extraHeaders: settings.TVM_SIGN_EXTRA_HEADERS?.split(',') ?? [],
   };
-  const sessionKey = usable('TVM_SIGNING_SESSION_KEY') ? readSessionKey(settings, problems) : undefined;
+  const sessionKey = usable('TVM_SIGNING_SESSION_KEY') ? readKey(settings, 'TVM_SIGNING_SESSION_KEY', problems) : undefined;
+  const sharedCache = usable('TVM_SHARED_CACHE_URL') && usable('TVM_SHARED_CACHE_KEY') ? readSharedCache(settings, problems) : undefined;
   if (problems.length > 0 || keySource === undefined || identityClaim === undefined || scopes === undefined || durationSeconds === undefined || stsCallsPerHour === undefined) {
     throw new TvmError(500, 'InvalidConfiguration', `The function is misconfigured: ${problems.join('; ')}.`);
   }
@@ -133,6 +144,7 @@ export function loadConfig(environment: Environment): TvmConfig {
     stsCallsPerHour,
     signing: sessionKey === undefined ? signing : { ...signing, sessionKey },
     corsAllowedOrigins: settings.TVM_CORS_ALLOWED_ORIGINS?.split(',') ?? [],
+    ...(sharedCache === undefined ? {} : { sharedCache }),
   };
 }
 
@@ -299,18 +311,43 @@ type WholeNumberSetting = 'TVM_DURATION_SECONDS' | 'TVM_STS_CALLS_PER_HOUR' | 'T
  * a TTL near D every request would miss the cache and call STS.
  */
 /**
- * `TVM_SIGNING_SESSION_KEY`: 32 random bytes, base64 (standard or URL-safe), such as the output of
- * `openssl rand -base64 32`. Anything else would make a weaker key or none, so it is refused.
+ * A key setting (`TVM_SIGNING_SESSION_KEY`, `TVM_SHARED_CACHE_KEY`): 32 random bytes, base64
+ * (standard or URL-safe), such as the output of `openssl rand -base64 32`. Anything else would
+ * make a weaker key or none, so it is refused; the message never repeats the value.
  */
-function readSessionKey(settings: Settings, problems: string[]): Uint8Array | undefined {
-  const text = settings.TVM_SIGNING_SESSION_KEY;
+function readKey(settings: Settings, name: 'TVM_SIGNING_SESSION_KEY' | 'TVM_SHARED_CACHE_KEY', problems: string[]): Uint8Array | undefined {
+  const text = settings[name];
   if (text === undefined) return undefined;
   const key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (key.length !== SESSION_KEY_BYTES || key.toString('base64').replace(/=+$/, '') !== text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')) {
-    problems.push(`TVM_SIGNING_SESSION_KEY must be ${SESSION_KEY_BYTES} random bytes in base64 (openssl rand -base64 ${SESSION_KEY_BYTES})`);
+    problems.push(`${name} must be ${SESSION_KEY_BYTES} random bytes in base64 (openssl rand -base64 ${SESSION_KEY_BYTES})`);
     return undefined;
   }
   return key;
+}
+
+/**
+ * The shared credential cache: both `TVM_SHARED_CACHE_URL` and `TVM_SHARED_CACHE_KEY`, or neither.
+ * The URL may hold a password, so no message repeats it, nor any part of it.
+ */
+function readSharedCache(settings: Settings, problems: string[]): SharedCacheSettings | undefined {
+  const text = settings.TVM_SHARED_CACHE_URL;
+  if (text === undefined) {
+    if (settings.TVM_SHARED_CACHE_KEY !== undefined) problems.push('TVM_SHARED_CACHE_KEY is set but TVM_SHARED_CACHE_URL is not: set both for the shared credential cache, or neither');
+    return undefined;
+  }
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  const database = url?.pathname.replace(/^\//, '') ?? '';
+  if (url === undefined || url.hostname === '' || !/^([0-9]{1,2})?$/.test(database) || url.search !== '' || url.hash !== '') {
+    problems.push(`TVM_SHARED_CACHE_URL is invalid: expected ${environmentSchema.properties.TVM_SHARED_CACHE_URL.description}, with a host and at most a database number after it (the value is not repeated here, as it may hold a password)`);
+    return undefined;
+  }
+  if (settings.TVM_SHARED_CACHE_KEY === undefined) {
+    problems.push(`TVM_SHARED_CACHE_KEY is not set: the shared credential cache (TVM_SHARED_CACHE_URL) needs a key of ${SESSION_KEY_BYTES} random bytes in base64 (openssl rand -base64 ${SESSION_KEY_BYTES}) to seal its entries`);
+    return undefined;
+  }
+  const key = readKey(settings, 'TVM_SHARED_CACHE_KEY', problems);
+  return key === undefined ? undefined : { url: text, key };
 }
 
 function readTtlWithinHalfDuration(settings: Settings, name: 'TVM_SIGN_MAX_URL_TTL_SECONDS' | 'TVM_SIGN_POST_POLICY_TTL_SECONDS', preferred: number, durationSeconds: number | undefined, problems: string[]): number | undefined {

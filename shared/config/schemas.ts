@@ -124,6 +124,17 @@ export const environmentSchema = {
       pattern: '^[A-Za-z0-9+/_-]{43}=?$',
       description: 'a key of 32 random bytes in base64, such as the output of openssl rand -base64 32',
     },
+    TVM_SHARED_CACHE_URL: {
+      type: 'string',
+      pattern: '^rediss?://[^\\s]+$',
+      maxLength: 2048,
+      description: 'the redis:// or rediss:// URL of the shared credential cache, such as rediss://:<password>@<host>:6380/0',
+    },
+    TVM_SHARED_CACHE_KEY: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9+/_-]{43}=?$',
+      description: 'a key of 32 random bytes in base64, such as the output of openssl rand -base64 32',
+    },
     TVM_DURATION_SECONDS: {
       type: 'string',
       pattern: '^[0-9]{3,5}$',

@@ -16,14 +16,15 @@
  * Tickets are issued only for scoped credentials (the caller's own, whose session policy OSS
  * enforces), never for the function role's.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { SEALING_KEY_BYTES, openCredentials, sealCredentials } from '../sts/sealed-credentials';
 import type { StsCredentials } from '../sts/sts-client';
 
 /** The request header a client sends a ticket back in. */
 export const SESSION_TICKET_HEADER = 'x-tvm-session-ticket';
 
 /** Bytes of a ticket key: AES-256. */
-export const SESSION_KEY_BYTES = 32;
+export const SESSION_KEY_BYTES = SEALING_KEY_BYTES;
 
 /** What a ticket is bound to: only this caller, in this scope, under this session policy, may use it. */
 export interface TicketBinding {
@@ -34,8 +35,6 @@ export interface TicketBinding {
 }
 
 const VERSION = 't1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 /** Longer than any ticket of real STS credentials (a token is at most a few KiB); refused unread. */
 const MAX_TICKET_CHARACTERS = 8192;
 
@@ -50,12 +49,7 @@ const MAX_TICKET_CHARACTERS = 8192;
  * ```
  */
 export function sealSessionTicket(key: Uint8Array, credentials: StsCredentials, binding: TicketBinding): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(associatedData(binding));
-  const plaintext = JSON.stringify({ a: credentials.accessKeyId, s: credentials.accessKeySecret, t: credentials.securityToken, e: credentials.expiration.getTime() });
-  const sealed = Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  return `${VERSION}.${sealed.toString('base64url')}`;
+  return `${VERSION}.${sealCredentials(key, credentials, associatedData(binding))}`;
 }
 
 /**
@@ -65,20 +59,7 @@ export function sealSessionTicket(key: Uint8Array, credentials: StsCredentials, 
  */
 export function openSessionTicket(key: Uint8Array, ticket: string, binding: TicketBinding): StsCredentials | undefined {
   if (ticket.length > MAX_TICKET_CHARACTERS || !ticket.startsWith(`${VERSION}.`)) return undefined;
-  const encoded = ticket.slice(VERSION.length + 1);
-  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
-  const sealed = Buffer.from(encoded, 'base64url');
-  if (sealed.length <= IV_BYTES + TAG_BYTES || sealed.toString('base64url') !== encoded) return undefined;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
-    decipher.setAAD(associatedData(binding));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    const plaintext = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString('utf8');
-    const fields = JSON.parse(plaintext) as { a: string; s: string; t: string; e: number };
-    return { accessKeyId: fields.a, accessKeySecret: fields.s, securityToken: fields.t, expiration: new Date(fields.e) };
-  } catch {
-    return undefined;
-  }
+  return openCredentials(key, ticket.slice(VERSION.length + 1), associatedData(binding));
 }
 
 function associatedData(binding: TicketBinding): Buffer {

@@ -6,12 +6,14 @@
  * what the request needs; misses for the same key share one STS call; the cache is a bounded LRU;
  * STS calls per key are limited by an optional {@link CallBudget}; and when STS is throttling or
  * down, or the budget is spent, an entry with at least 5 minutes left (and as long as the caller
- * needs) is served instead of an error.
+ * needs) is served instead of an error. With a {@link SharedCredentialCache} (optional), a miss asks
+ * the fleet's shared cache before STS, and what STS gives is shared with every instance.
  */
 import { createHash } from 'node:crypto';
 import { TvmError } from '../errors';
 import type { CallBudget } from './call-budget';
 import { setMostRecent } from './recent-map';
+import type { SharedCredentialCache } from './shared-cache/shared-credential-cache';
 import type { AccessCredentials, AssumeRoleClient, StsCredentials } from './sts-client';
 
 /** What credentials are wanted for. */
@@ -40,8 +42,11 @@ export interface CredentialNeed {
 /** Credentials and how they were obtained. */
 export interface ProvidedCredentials {
   readonly credentials: StsCredentials;
-  /** `hit`: cached; `miss`: this call asked STS; `coalesced`: shared a concurrent call; `stale`: cached, served because STS failed. */
-  readonly cache: 'hit' | 'miss' | 'coalesced' | 'stale';
+  /**
+   * `hit`: cached; `shared`: from the fleet's shared cache; `miss`: this call asked STS;
+   * `coalesced`: shared a concurrent call; `stale`: cached, served because STS failed.
+   */
+  readonly cache: 'hit' | 'shared' | 'miss' | 'coalesced' | 'stale';
   readonly stsRequestId?: string;
 }
 
@@ -56,6 +61,12 @@ export interface CredentialProviderOptions {
   readonly staleForMs?: number;
   /** Limits the STS calls made per key; coalesced callers of one call spend it once. Default: no limit. */
   readonly budget?: CallBudget;
+  /**
+   * The fleet's shared cache, asked on a miss before STS (its entries kept while they are fresh by
+   * this provider's margin). The budget then counts only the calls this instance makes to STS.
+   * Default: none, each instance on its own.
+   */
+  readonly shared?: SharedCredentialCache;
 }
 
 /** Failures that an entry with some validity left may stand in for. */
@@ -102,9 +113,9 @@ export class CredentialProvider {
     try {
       const inFlight = this.pending.get(key);
       if (inFlight) return { ...(await inFlight), cache: 'coalesced' };
-      const wait = this.options.budget?.take(key, need.now);
-      if (wait !== undefined) throw tooManyRequests(wait);
-      const call = this.fetch(key, caller, request).finally(() => this.pending.delete(key));
+      const { shared } = this.options;
+      if (shared === undefined) this.spendBudget(key, need);
+      const call = (shared === undefined ? this.fetch(key, caller, request) : this.fetchShared(shared, key, caller, request, need)).finally(() => this.pending.delete(key));
       this.pending.set(key, call);
       return await call;
     } catch (error) {
@@ -121,6 +132,32 @@ export class CredentialProvider {
     return { credentials, cache: 'miss', stsRequestId: requestId };
   }
 
+  /** The shared cache's usable entry, else STS through it (the budget spent only then). */
+  private async fetchShared(shared: SharedCredentialCache, key: string, caller: AccessCredentials, request: CredentialRequest, need: CredentialNeed): Promise<ProvidedCredentials> {
+    const outcome = await shared.obtain(key, {
+      usable: (credentials) => this.covers(credentials, need, this.freshForMs),
+      keepForMs: (credentials) => credentials.expiration.getTime() - need.now - this.freshForMs,
+    }, async () => {
+      this.spendBudget(key, need);
+      const { credentials, requestId } = await this.options.sts.assumeRole(caller, request);
+      return { credentials, requestId };
+    });
+    this.store(key, outcome.credentials);
+    return outcome.requestId === undefined ? { credentials: outcome.credentials, cache: 'shared' } : { credentials: outcome.credentials, cache: 'miss', stsRequestId: outcome.requestId };
+  }
+
+  /** Spends one STS call of `key`'s budget. @throws 429 `TooManyRequests` when it is spent. */
+  private spendBudget(key: string, need: CredentialNeed): void {
+    const wait = this.options.budget?.take(key, need.now);
+    if (wait !== undefined) throw tooManyRequests(wait);
+  }
+
+  /** Whether `credentials` have, at `need.now`, `marginMs` left and outlive `need.validUntil`. */
+  private covers(credentials: StsCredentials, need: CredentialNeed, marginMs: number): boolean {
+    const expiresAt = credentials.expiration.getTime();
+    return expiresAt - need.now >= marginMs && expiresAt >= (need.validUntil ?? need.now);
+  }
+
   /** The entry for `key` if, at `need.now`, it has `marginMs` left and outlives `need.validUntil`. */
   private lookup(key: string, need: CredentialNeed, marginMs: number): StsCredentials | undefined {
     const entry = this.entries.get(key);
@@ -130,7 +167,7 @@ export class CredentialProvider {
       this.entries.delete(key);
       return undefined;
     }
-    if (expiresAt - need.now < marginMs || expiresAt < (need.validUntil ?? need.now)) return undefined;
+    if (!this.covers(entry, need, marginMs)) return undefined;
     setMostRecent(this.entries, key, entry, this.maxEntries);
     return entry;
   }

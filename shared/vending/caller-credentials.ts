@@ -9,11 +9,15 @@ import type { TvmConfig } from '../config/load-config';
 import { SESSION_KEY_BYTES } from '../signing/session-ticket';
 import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
+import { type Logger, createLogger } from '../log';
 import { type SelectedScope, selectScope } from '../policy/scopes';
 import { type BuiltPolicy, buildSessionPolicy } from '../policy/session-policy';
 import { CallBudget } from '../sts/call-budget';
 import { type CredentialNeed, type ProvidedCredentials, CredentialProvider } from '../sts/credential-provider';
 import { roleSessionName } from '../sts/role-session-name';
+import { loadRedisStore } from '../sts/shared-cache/load-redis-store';
+import { SharedCredentialCache } from '../sts/shared-cache/shared-credential-cache';
+import type { SharedStore } from '../sts/shared-cache/shared-store';
 import { type AccessCredentials, type AssumeRoleClient, StsClient } from '../sts/sts-client';
 
 /** What one instance keeps between invocations. */
@@ -34,23 +38,46 @@ export interface VendingServiceOptions {
   readonly maxCachedCredentials?: number;
   /** The instance's clock, read once per request, in ms. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The store behind the shared credential cache, when the configuration asks for one
+   * (`TVM_SHARED_CACHE_URL`). Default: the Redis store at that URL, loaded now.
+   */
+  readonly sharedStore?: SharedStore;
+  /** Where the shared cache reports trouble. Default: standard output. */
+  readonly logger?: Logger;
 }
 
 /** Credentials one instance caches at most, and identities and scopes whose STS budget it remembers. */
 const DEFAULT_MAX_CACHED_CREDENTIALS = 10_000;
 
-/** Builds the instance-wide service from a validated configuration. */
+/** How long the Redis store waits to connect, and for each command, in ms (README, "Shared credential cache"). */
+const SHARED_CACHE_TIMEOUTS = { connectTimeoutMs: 1000, commandTimeoutMs: 150 };
+
+/**
+ * Builds the instance-wide service from a validated configuration. With `config.sharedCache`, the
+ * Redis client is loaded and connects now, while the instance starts; without, it is never read.
+ */
 export function createVendingService(config: TvmConfig, options: VendingServiceOptions = {}): VendingService {
   const maxEntries = options.maxCachedCredentials ?? DEFAULT_MAX_CACHED_CREDENTIALS;
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? createLogger();
+  const shared = config.sharedCache === undefined ? undefined : new SharedCredentialCache({
+    store: options.sharedStore ?? loadRedisStore(config.sharedCache.url, SHARED_CACHE_TIMEOUTS),
+    key: config.sharedCache.key,
+    operationTimeoutMs: SHARED_CACHE_TIMEOUTS.commandTimeoutMs,
+    log: (level, message, fields) => logger.event(level, message, fields),
+    now,
+  });
   return {
     config,
-    now: options.now ?? Date.now,
+    now,
     sessionKey: config.signing.sessionKey ?? randomBytes(SESSION_KEY_BYTES),
     authenticate: createAuthenticator(config.jwt),
     credentials: new CredentialProvider({
       sts: options.sts ?? new StsClient({ endpoint: config.stsEndpoint }),
       maxEntries,
       budget: new CallBudget({ callsPerHour: config.stsCallsPerHour, maxKeys: maxEntries }),
+      ...(shared === undefined ? {} : { shared }),
     }),
   };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { SETTING_NAMES } from '../../shared/config/load-config';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -190,7 +191,28 @@ describe('the fc3 props schema', () => {
     expect(validateProps(props), JSON.stringify(validateProps.errors)).toBe(true);
   });
 
+  /** The vpcConfig a template shows in a comment, uncommented and filled in as a deployer would. */
+  const commentedVpcConfig = (file: string): unknown => {
+    const block = /^( *)# vpcConfig:\n(?:\1#   .*\n)+/m.exec(templates[file] as string);
+    expect(block, `${file} shows a vpcConfig to uncomment`).not.toBeNull();
+    const text = (block?.[0] ?? '').replace(/^ *# /gm, '').replace(/(vpc|vsw|sg)-\.\.\./g, '$1-bp1example');
+    return (parseYaml(text) as { vpcConfig: unknown }).vpcConfig;
+  };
+
   it.each([
+    ['s.yaml', eventFunction],
+    ['s.web.yaml', webFunction],
+  ])('accepts the vpcConfig %s shows for the shared credential cache, once filled in', (file, props) => {
+    const withVpc = { ...props, vpcConfig: commentedVpcConfig(file) };
+    expect(validateProps(withVpc), JSON.stringify(validateProps.errors)).toBe(true);
+  });
+
+  const vpcConfig = { vpcId: 'vpc-bp1example', vSwitchIds: ['vsw-bp1example'], securityGroupId: 'sg-bp1example' };
+  it.each([
+    ['vpcConfig: auto, a new VPC that cannot hold the Redis already running', { ...eventFunction, vpcConfig: 'auto' }],
+    ['a vpcConfig with a misspelled field', { ...eventFunction, vpcConfig: { vpcId: vpcConfig.vpcId, vswitchIds: vpcConfig.vSwitchIds, securityGroupId: vpcConfig.securityGroupId } }],
+    ['a vpcConfig without vSwitches', { ...webFunction, vpcConfig: { ...vpcConfig, vSwitchIds: [] } }],
+    ['a vpcConfig with the placeholder left in', { ...webFunction, vpcConfig: { ...vpcConfig, vpcId: 'vpc-...' } }],
     ['instance concurrency on a built-in runtime, which FC 3.0 serves one request per instance', { ...eventFunction, instanceConcurrency: 20 }],
     ['a start command on a built-in runtime', { ...eventFunction, customRuntimeConfig: webFunction.customRuntimeConfig }],
     ['a built-in runtime without its handler', { ...withoutHandler }],

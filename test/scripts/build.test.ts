@@ -1,7 +1,7 @@
 /** The deployable bundles: what s.yaml ships and what FC loads as `index.handler`; what s.web.yaml ships and FC starts as a server. */
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import { buildFunctions } from '../../scripts/build';
 import { httpEvent } from '../helpers/fc-events';
+import { type RedisServer, startRedisServer } from '../helpers/redis-server';
 
 let outdir: string;
 let built: Awaited<ReturnType<typeof buildFunctions>>;
@@ -30,32 +31,37 @@ describe('npm run build', () => {
     expect(bundle).toBeDefined();
     const source = readFileSync(bundle?.file ?? '', 'utf8');
     const requires = [...source.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1]);
-    expect(requires.every((name) => name?.startsWith('node:') || ['crypto', 'http', 'https', 'util', 'zlib', 'buffer', 'stream', 'events'].includes(name ?? ''))).toBe(true);
+    // Besides Node's own modules, only the shared cache's file next to it, required when configured.
+    expect(requires.filter((name) => !(name?.startsWith('node:') || ['crypto', 'http', 'https', 'util', 'zlib', 'buffer', 'stream', 'events'].includes(name ?? '')))).toEqual(['./shared-cache.js']);
+    expect(source).not.toContain('ioredis');
+    for (const entry of built) expect(readFileSync(entry.sharedCache.file, 'utf8')).toContain('connectRedisStore');
+  });
+
+  it('the shared cache: two fresh processes of the bundle share one AssumeRole through redis-server; without the setting, the file beside it is never read', async () => {
+    const redis: RedisServer = await startRedisServer();
+    try {
+      const shared = { TVM_SHARED_CACHE_URL: redis.url, TVM_SHARED_CACHE_KEY: Buffer.alloc(32, 5).toString('base64') };
+      const before = sts.assumeRoleCalls;
+      const bundle = join(outdir, 'vend-token', 'index.js');
+      const first = await invokeBundle(bundle, 'carol', shared);
+      const second = await invokeBundle(bundle, 'carol', shared);
+      expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+      expect(JSON.parse(second.body)['AccessKeyId']).toBe(JSON.parse(first.body)['AccessKeyId']);
+      expect(sts.assumeRoleCalls - before).toBe(1);
+      // The bundle alone, without shared-cache.js beside it, serves as long as the setting is absent.
+      const alone = mkdtempSync(join(tmpdir(), 'oss-tvm-alone-'));
+      mkdirSync(join(alone, 'vend-token'));
+      copyFileSync(bundle, join(alone, 'vend-token', 'index.js'));
+      copyFileSync(join(outdir, 'vend-token', 'package.json'), join(alone, 'vend-token', 'package.json'));
+      expect((await invokeBundle(join(alone, 'vend-token', 'index.js'), 'carol', {})).statusCode).toBe(200);
+      rmSync(alone, { recursive: true, force: true });
+    } finally {
+      await redis.kill();
+    }
   });
 
   it('produces a handler that a fresh node process loads and that answers an HTTP event', async () => {
-    // Prepare: a fresh process with only the bundle, configured through the environment as FC does.
-    const issuer = await createDemoIssuer('https://id.example.com/', 'app');
-    const token = await issuer.issue('alice');
-    const credentials = sts.createFunctionCredentials();
-    const script = `
-      const { handler } = require(${JSON.stringify(join(outdir, 'vend-token', 'index.js'))});
-      handler(Buffer.from(process.env.EVENT), { requestId: 'r1', credentials: JSON.parse(process.env.CREDENTIALS) })
-        .then((response) => process.stdout.write('RESULT' + JSON.stringify(response)));`;
-    // Act: run it asynchronously so this process's emulator can answer.
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['-e', script], {
-        env: {
-          PATH: process.env['PATH'],
-          EVENT: httpEvent({ headers: { authorization: `Bearer ${token}` } }).toString(),
-          CREDENTIALS: JSON.stringify(credentials),
-          TVM_ROLE_ARN: sts.defaultRoleArn, TVM_BUCKET: 'photos', TVM_REGION: 'cn-hangzhou', TVM_STS_ENDPOINT: sts.url,
-          TVM_JWT_ISSUER: issuer.issuer, TVM_JWT_AUDIENCE: issuer.audience, TVM_JWT_PUBLIC_KEY: JSON.stringify(issuer.jwks.keys[0]),
-        },
-      }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
-    });
-    // Assess
-    const response = JSON.parse(output.slice(output.indexOf('RESULT') + 6)) as { statusCode: number; body: string };
+    const response = await invokeBundle(join(outdir, 'vend-token', 'index.js'), 'alice', {});
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ StatusCode: 200, Prefix: 'users/alice/' });
   });
@@ -87,6 +93,31 @@ describe('npm run build', () => {
     }
   });
 });
+
+/** Loads `bundle` in a fresh node process configured through the environment as FC does, and answers one vend-token event for `subject`. */
+async function invokeBundle(bundle: string, subject: string, settings: Record<string, string>): Promise<{ statusCode: number; body: string }> {
+  const issuer = await createDemoIssuer('https://id.example.com/', 'app');
+  const token = await issuer.issue(subject);
+  const credentials = sts.createFunctionCredentials();
+  const script = `
+    const { handler } = require(${JSON.stringify(bundle)});
+    handler(Buffer.from(process.env.EVENT), { requestId: 'r1', credentials: JSON.parse(process.env.CREDENTIALS) })
+      .then((response) => process.stdout.write('RESULT' + JSON.stringify(response)));`;
+  // Run asynchronously so this process's emulator can answer.
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['-e', script], {
+      env: {
+        PATH: process.env['PATH'],
+        EVENT: httpEvent({ headers: { authorization: `Bearer ${token}` } }).toString(),
+        CREDENTIALS: JSON.stringify(credentials),
+        TVM_ROLE_ARN: sts.defaultRoleArn, TVM_BUCKET: 'photos', TVM_REGION: 'cn-hangzhou', TVM_STS_ENDPOINT: sts.url,
+        TVM_JWT_ISSUER: issuer.issuer, TVM_JWT_AUDIENCE: issuer.audience, TVM_JWT_PUBLIC_KEY: JSON.stringify(issuer.jwks.keys[0]),
+        ...settings,
+      },
+    }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+  return JSON.parse(output.slice(output.indexOf('RESULT') + 6)) as { statusCode: number; body: string };
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
