@@ -12,10 +12,10 @@ import { defineConfig } from 'vitest/config';
 const LONGEST = [
   'test/faults/sts-faults.test.ts', 'test/abuse/tokens.test.ts', 'test/capacity/model.test.ts', 'test/abuse/events.test.ts', 'test/abuse/v4.test.ts',
   'test/faults/real-defaults.test.ts', 'test/abuse/requests.test.ts', 'test/post-object/policy-property.test.ts', 'test/capacity/validation.test.ts',
-  'test/faults/stale-if-error.test.ts', 'test/abuse/string-to-sign.test.ts', 'test/local/sts-emulator.test.ts', 'test/local/post-object-form.test.ts',
+  'test/faults/stale-if-error.test.ts', 'test/abuse/string-to-sign.test.ts', 'test/local/sts-emulator.test.ts', 'test/sts/shared-cache.test.ts', 'test/local/post-object-form.test.ts',
   'test/local/start.test.ts', 'test/deploy/s-yaml.test.ts', 'test/config/load-config.test.ts', 'test/scripts/invoke.test.ts', 'test/local/demo-issuer.test.ts',
   'test/scripts/smoke.test.ts', 'test/faults/sts-quota.test.ts', 'test/scripts/help.test.ts', 'test/local/sandbox.test.ts', 'test/e2e/browser-uploads.test.ts',
-  'test/faults/retries.test.ts', 'test/auth/authenticate.test.ts',
+  'test/faults/retries.test.ts', 'test/auth/authenticate.test.ts', 'test/scripts/build.test.ts',
 ];
 
 /**
