@@ -76,7 +76,12 @@ export class TvmError extends Error {
     message: string,
     options: TvmErrorOptions = {},
   ) {
+    // A refusal is an answer, not a fault: its stack is never logged or sent, so none is captured.
+    // Capturing one cost a few µs per refusal, which a flood of bad requests would pay in full.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.headers = options.headers ?? {};
     this.logFields = options.logFields ?? {};
     this.bodyFields = options.bodyFields ?? {};
