@@ -57,11 +57,14 @@ export async function buildFunctions(outdir = `${root}dist`): Promise<BuiltBundl
     ...functionNames().map((name) => ({ name, kind: 'event' as const, entry: `functions/${name}/index.ts`, file: 'index.js' })),
     { name: 'web', kind: 'web' as const, entry: 'functions/web/server.ts', file: 'server.js' },
   ];
+  // The Redis store is the same file beside every bundle: built once, written next to each.
+  const sharedCache = await build({ ...COMMON, entryPoints: [`${root}shared/sts/shared-cache/redis-store.ts`], outfile: SHARED_CACHE_FILE, write: false });
+  const sharedCacheContents = sharedCache.outputFiles[0]?.contents ?? new Uint8Array();
   for (const { name, kind, entry, file: fileName } of entries) {
     const file = `${outdir}/${name}/${fileName}`;
     await build({ ...COMMON, entryPoints: [`${root}${entry}`], outfile: file, plugins: [lazySharedCache] });
     const sharedCacheFile = `${outdir}/${name}/${SHARED_CACHE_FILE}`;
-    await build({ ...COMMON, entryPoints: [`${root}shared/sts/shared-cache/redis-store.ts`], outfile: sharedCacheFile });
+    writeFileSync(sharedCacheFile, sharedCacheContents);
     mkdirSync(`${outdir}/${name}`, { recursive: true });
     // The project is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.
     writeFileSync(`${outdir}/${name}/package.json`, '{ "type": "commonjs" }\n');
