@@ -4,23 +4,22 @@
  * session policy allows the request they describe; `GET /` opens a signing session. One function
  * behind either adapter: the FC 3.0 event handler or the web server; all decisions live in shared/.
  */
-import { type Environment, loadConfig } from '../../shared/config/load-config';
+import type { Environment } from '../../shared/config/load-config';
 import { type FcHttpHandler, fcEventHandler } from '../../shared/http/fc-event';
 import { type HttpFunction, createHttpFunction } from '../../shared/http/function-handler';
-import type { Logger } from '../../shared/log';
 import { answerSignRequest } from '../../shared/signing/answer-sign-request';
 import { MAX_SIGN_REQUEST_BYTES } from '../../shared/signing/sign-request';
 import { SESSION_TICKET_HEADER } from '../../shared/signing/session-ticket';
 import { EXPIRATION_HEADER, SECURITY_TOKEN_HEADER } from '../../shared/signing/signing-response';
-import { type VendingServiceOptions, createVendingService } from '../../shared/vending/caller-credentials';
+import { type VendingFunctionOptions, vendingSetup } from '../../shared/vending/caller-credentials';
 
 /** Builds sign-request for an environment, ready for either adapter; its setup runs now. */
-export function createSignRequestFunction(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): HttpFunction {
+export function createSignRequestFunction(environment: Environment, options: VendingFunctionOptions = {}): HttpFunction {
   return createHttpFunction({
     name: 'sign-request',
     maxBodyBytes: MAX_SIGN_REQUEST_BYTES,
     ...(options.logger ? { logger: options.logger } : {}),
-    setup: () => createVendingService(loadConfig(environment), options),
+    setup: vendingSetup(environment, options),
     // A browser app must be able to read the token (and its expiry) that goes with the signature,
     // and the server time a date refusal carries.
     cors: (service) => ({ allowedOrigins: service.config.corsAllowedOrigins, methods: ['POST', 'GET'], exposeHeaders: [SECURITY_TOKEN_HEADER, EXPIRATION_HEADER, 'Date'], allowHeaders: [SESSION_TICKET_HEADER] }),
@@ -29,6 +28,6 @@ export function createSignRequestFunction(environment: Environment, options: Ven
 }
 
 /** sign-request as an FC 3.0 event handler (what `index.handler` exports); tests use it directly. */
-export function createSignRequestHandler(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): FcHttpHandler {
+export function createSignRequestHandler(environment: Environment, options: VendingFunctionOptions = {}): FcHttpHandler {
   return fcEventHandler(createSignRequestFunction(environment, options));
 }

@@ -6,13 +6,14 @@ import { createSignRequestFunction } from '../sign-request/create-handler';
 import { createVendTokenFunction } from '../vend-token/create-handler';
 import type { Environment } from '../../shared/config/load-config';
 import type { WebRoutes } from '../../shared/http/web-server';
-import type { Logger } from '../../shared/log';
-import type { VendingServiceOptions } from '../../shared/vending/caller-credentials';
+import { type VendingServiceOptions, sharedVendingSetup } from '../../shared/vending/caller-credentials';
 
 /** Builds both functions for an environment (their setup runs now): `/vend-token` and `/sign-request`. */
-export function createWebRoutes(environment: Environment, options: VendingServiceOptions & { logger?: Logger } = {}): WebRoutes {
+export function createWebRoutes(environment: Environment, options: VendingServiceOptions = {}): WebRoutes {
+  // One service for both: one credential cache per instance, whichever function a caller uses.
+  const service = sharedVendingSetup(environment, options);
   return {
-    'vend-token': createVendTokenFunction(environment, options),
-    'sign-request': createSignRequestFunction(environment, options),
+    'vend-token': createVendTokenFunction(environment, { ...options, service }),
+    'sign-request': createSignRequestFunction(environment, { ...options, service }),
   };
 }

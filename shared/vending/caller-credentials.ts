@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Authenticator, createAuthenticator } from '../auth/authenticate';
-import type { TvmConfig } from '../config/load-config';
+import { type Environment, type TvmConfig, loadConfig } from '../config/load-config';
 import { SESSION_KEY_BYTES } from '../signing/session-ticket';
 import { TvmError } from '../errors';
 import type { Invocation } from '../http/function-handler';
@@ -57,6 +57,48 @@ export interface VendingServiceOptions {
 }
 
 /** Credentials one instance caches at most, and identities and scopes whose STS budget it remembers. */
+/** What a function is built with: the service's options, and optionally the service itself, shared with another function. */
+export interface VendingFunctionOptions extends VendingServiceOptions {
+  /**
+   * Builds the service the function uses instead of a service of its own: the web profile gives both
+   * functions one (see {@link sharedVendingSetup}).
+   */
+  readonly service?: () => VendingService;
+}
+
+/**
+ * The setup of one function: the service it was given, or one of its own for `environment`.
+ *
+ * @example
+ * ```ts
+ * createHttpFunction({ name: 'vend-token', setup: vendingSetup(process.env, options), … });
+ * ```
+ */
+export function vendingSetup(environment: Environment, options: VendingFunctionOptions): () => VendingService {
+  return options.service ?? (() => createVendingService(loadConfig(environment), options));
+}
+
+/**
+ * One vending service for several functions in one process (the web profile's server): built on the
+ * first call; every later call gets the same service, or the same configuration error. So both
+ * functions share one credential cache, STS budget, remembered tokens and policies, and one
+ * shared-cache connection, and the configuration is read once.
+ */
+export function sharedVendingSetup(environment: Environment, options: VendingServiceOptions): () => VendingService {
+  let built: { readonly service: VendingService } | { readonly error: unknown } | undefined;
+  return () => {
+    if (built === undefined) {
+      try {
+        built = { service: createVendingService(loadConfig(environment), options) };
+      } catch (error) {
+        built = { error };
+      }
+    }
+    if ('error' in built) throw built.error;
+    return built.service;
+  };
+}
+
 const DEFAULT_MAX_CACHED_CREDENTIALS = 10_000;
 
 /** How long the Redis store waits to connect, and for each command, in ms (README, "Shared credential cache"). */

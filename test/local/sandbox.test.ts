@@ -24,6 +24,25 @@ describe('startSandbox', () => {
   });
 });
 
+describe('startSandbox: the web profile\'s two functions', () => {
+  it('share one credential cache: a user\'s vend-token credentials are the ones sign-request\'s signing session hands out, for one AssumeRole', async () => {
+    // Prepare
+    const sandbox = await startSandbox({ port: 0, environment: {}, logger: { request: () => {}, event: () => {} } });
+    try {
+      const headers = { Authorization: `Bearer ${await sandbox.issuer.issue('zoe')}` };
+      // Act
+      const vended = (await (await fetch(sandbox.functionUrls['vend-token'] ?? '', { headers })).json()) as { AccessKeyId: string; SecurityToken: string };
+      const session = (await (await fetch(sandbox.functionUrls['sign-request'] ?? '', { headers })).json()) as { AccessKeyId: string; SecurityToken: string };
+      // Assess
+      expect(session.AccessKeyId).toBe(vended.AccessKeyId);
+      expect(session.SecurityToken).toBe(vended.SecurityToken);
+      expect(sandbox.sts?.successfulCalls).toBe(1);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
 describe('startSandbox: a repeated query parameter', () => {
   it('reaches the functions joined by commas, as from FC 3.0, so ?scope=user&scope=user is 400 MalformedRequest in both', async () => {
     const sandbox = await startSandbox({ port: 0, environment: {}, logger: { request: () => {}, event: () => {} } });
