@@ -1,5 +1,5 @@
 /**
- * A demo identity provider for the sandbox: a key made at start (or given), its JWKS, and tokens
+ * A demo identity provider for the sandbox: a key made at the first start (or given), its JWKS, and tokens
  * for any user name on request, with any lifetime (an expired one included) and any extra claims.
  * It stands in for the app's real identity provider (Auth0, Cognito, Keycloak, Firebase…); never
  * run it anywhere but on your own machine.
@@ -9,7 +9,13 @@ import { type CryptoKey, type JWTPayload, SignJWT, exportJWK, generateKeyPair } 
 
 /** The key a demo issuer signs with, and so the one the functions must verify with. */
 export type DemoIssuerKey =
-  /** A fresh RS256 key pair, published as a JWKS (the default). */
+  /**
+   * An RS256 key pair made when the process first needs one, published as a JWKS (the default).
+   * Every demo issuer of a process signs with that one pair: an RSA key costs 100 to 300 ms of CPU
+   * to make, `npm start` needs one, and a process that starts many sandboxes (the test suite starts
+   * dozens) would spend seconds on keys. Their tokens stay apart by issuer name (`iss`), which
+   * includes the sandbox's port; a new process, such as `npm start` again, makes a new key.
+   */
   | { readonly kind: 'generated' }
   /** An HS256 shared secret: the functions verify with `TVM_JWT_SECRET`. */
   | { readonly kind: 'secret'; readonly secret: string }
@@ -83,10 +89,21 @@ interface SigningKey {
   readonly publicKey?: KeyObject;
 }
 
+/** The process's generated key (see {@link DemoIssuerKey}); a promise, so that issuers created at once share it too. */
+let generated: Promise<SigningKey> | undefined;
+
+async function generateSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  return { algorithm: 'RS256', key: privateKey, publicKey: KeyObject.from(publicKey as unknown as Parameters<typeof KeyObject.from>[0]) };
+}
+
 async function signingKey(key: DemoIssuerKey): Promise<SigningKey> {
   if (key.kind === 'generated') {
-    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-    return { algorithm: 'RS256', key: privateKey, publicKey: KeyObject.from(publicKey as unknown as Parameters<typeof KeyObject.from>[0]) };
+    generated ??= generateSigningKey().catch((error: unknown) => {
+      generated = undefined;
+      throw error;
+    });
+    return generated;
   }
   if (key.kind === 'secret') {
     if (Buffer.byteLength(key.secret) < 32) throw new Error('The shared secret must be at least 32 bytes.');
