@@ -11,7 +11,7 @@
 import { printUsageIfAsked } from '../scripts/cli';
 import { notReadyBanner, readyBanner } from './banner';
 import { launcherPids, whenLaunchersExit } from './parent-watch';
-import { type Sandbox, startSandbox } from './sandbox';
+import type { Sandbox } from './sandbox';
 
 const USAGE = `Usage: [PORT=<port>] npm start [-- --legacy-v1]
 
@@ -55,6 +55,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`oss-tvm sandbox: ${port}\n`);
     return 2;
   }
+  // The sandbox's modules load only now: usage and the refusals above answer at once.
+  const { startSandbox } = await import('./sandbox');
   let sandbox: Sandbox;
   try {
     sandbox = await startSandbox({ port, ...(argv.includes('--legacy-v1') ? { legacyV1: true } : {}) });

@@ -12,7 +12,6 @@ import { createRequire } from 'node:module';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startSandbox } from '../local/sandbox';
 import type { FcContext } from '../shared/http/fc-event';
 import type { HttpResponse } from '../shared/http/message';
 import { printUsageIfAsked } from './cli';
@@ -58,6 +57,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return setupError(`cannot read ${file}: ${(error as Error).message}`);
   }
 
+  // The sandbox's modules load only now: usage and the refusals above answer at once.
+  const { startSandbox } = await import('../local/sandbox');
   const sandbox = await startSandbox({ port: 0, logger: { request: () => {}, event: () => {} } });
   try {
     if (sandbox.configurationProblems.length > 0) return setupError(`the functions would refuse this configuration: ${sandbox.configurationProblems.join('; ')}.`);

@@ -3,8 +3,6 @@
  * scripts/smoke/ for the pieces.
  */
 import { SMOKE_EXIT_CODES, parseSmokeCommand } from './smoke/options';
-import { runSmokeSteps } from './smoke/runner';
-import { smokeSteps } from './smoke/steps';
 
 const command = parseSmokeCommand(process.argv.slice(2), process.env);
 if (command.kind === 'help') {
@@ -13,6 +11,8 @@ if (command.kind === 'help') {
   console.error(command.message);
   process.exitCode = SMOKE_EXIT_CODES.usageError;
 } else {
+  // The steps' modules load only now: usage and usage errors answer at once.
+  const [{ runSmokeSteps }, { smokeSteps }] = await Promise.all([import('./smoke/runner'), import('./smoke/steps')]);
   const result = await runSmokeSteps(smokeSteps(command.options), { writeLine: (line) => console.log(line), secrets: [command.options.token] });
   process.exitCode = result.passed ? SMOKE_EXIT_CODES.passed : SMOKE_EXIT_CODES.stepFailed;
 }
