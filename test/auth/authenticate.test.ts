@@ -13,7 +13,7 @@ import {
   TEST_SECRET_BYTES,
   base64url,
   defaultClaims,
-  generateKeys,
+  testKeys,
   hmacToken,
   signToken,
   startJwksServer,
@@ -68,7 +68,7 @@ let ed: TestKeyPair;
 let attacker: TestKeyPair;
 
 beforeAll(async () => {
-  [rsa, ec, ed, attacker] = await Promise.all([generateKeys('RS256'), generateKeys('ES256'), generateKeys('EdDSA'), generateKeys('RS256')]);
+  [rsa, ec, ed, attacker] = await Promise.all([testKeys('RS256'), testKeys('ES256'), testKeys('EdDSA'), testKeys('RS256', 'attacker')]);
 });
 
 describe('createAuthenticator: success for each key source', () => {

@@ -1,14 +1,14 @@
 /** The identity provider's key set: fetched once, kept, refreshed for rotated keys, shared fetches. */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRemoteKeySet } from '../../shared/auth/remote-key-set';
-import { type JwksServer, type TestKeyPair, generateKeys, signToken, startJwksServer } from '../helpers/jwt';
+import { type JwksServer, type TestKeyPair, testKeys, signToken, startJwksServer } from '../helpers/jwt';
 import { jwtVerify } from 'jose';
 
 let first: TestKeyPair;
 let second: TestKeyPair;
 
 beforeAll(async () => {
-  [first, second] = await Promise.all([generateKeys('RS256'), generateKeys('RS256')]);
+  [first, second] = await Promise.all([testKeys('RS256'), testKeys('RS256', 'second')]);
 });
 afterEach(() => {
   vi.useRealTimers();

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Environment, SETTING_NAMES, type TvmConfig, loadConfig } from '../../shared/config/load-config';
 import { TvmError } from '../../shared/errors';
 import { generateValidatorSource } from '../../scripts/validator-source';
-import { type TestKeyPair, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, generateKeys, testEnvironment } from '../helpers/jwt';
+import { type TestKeyPair, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, testKeys, testEnvironment } from '../helpers/jwt';
 import { oftenEqual, oftenInstanceOf } from '../helpers/often';
 
 /** The refusal loadConfig throws for `environment`; fails the test when it loads. */
@@ -35,7 +35,7 @@ let ec: TestKeyPair;
 let ed: TestKeyPair;
 
 beforeAll(async () => {
-  [rsa, ec, ed] = await Promise.all([generateKeys('RS256'), generateKeys('ES256'), generateKeys('EdDSA')]);
+  [rsa, ec, ed] = await Promise.all([testKeys('RS256'), testKeys('ES256'), testKeys('EdDSA')]);
 });
 
 describe('loadConfig: a valid environment', () => {

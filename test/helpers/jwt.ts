@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * const keys = await generateKeys('RS256');
+ * const keys = await testKeys('RS256');
  * const token = await signToken({ key: keys.privateKey, alg: 'RS256', claims: { sub: 'alice' } });
  * const jwks = await startJwksServer({ keys: [{ ...keys.publicJwk, kid: 'k1', alg: 'RS256' }] });
  * try { ... } finally { await jwks.close(); }
@@ -46,14 +46,28 @@ export interface TestKeyPair {
 }
 
 /**
- * Generates an extractable key pair and exports its public key as PEM and JWK.
+ * The test key pair of `alg` called `name`: generated (extractable) the first time a file of this
+ * process asks for it, then the same pair for every file that asks again (an RSA key costs 100 to
+ * 300 ms of CPU to make). Ask for another `name` for a pair that must differ, such as an attacker's.
  *
  * @example
  * ```ts
- * const { privateKey, publicPem } = await generateKeys('ES256');
+ * const [trusted, attacker] = await Promise.all([testKeys('RS256'), testKeys('RS256', 'attacker')]);
  * ```
  */
-export async function generateKeys(alg: AsymmetricAlgorithm): Promise<TestKeyPair> {
+export function testKeys(alg: AsymmetricAlgorithm, name = 'main'): Promise<TestKeyPair> {
+  const id = `${alg}:${name}`;
+  let pair = keysOfThisProcess.get(id);
+  if (pair === undefined) {
+    pair = generateKeys(alg);
+    keysOfThisProcess.set(id, pair);
+  }
+  return pair;
+}
+
+const keysOfThisProcess = new Map<string, Promise<TestKeyPair>>();
+
+async function generateKeys(alg: AsymmetricAlgorithm): Promise<TestKeyPair> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   return { alg, privateKey, publicKey, publicPem: await exportSPKI(publicKey), publicJwk: await exportJWK(publicKey) };
 }
