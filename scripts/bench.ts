@@ -15,12 +15,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildFunctions } from './build';
-import { type ColdStartResult, measureColdStart } from './bench/cold-start';
+import type { ColdStartResult } from './bench/cold-start';
 import { root, round } from './bench/common';
-import { type MemoryResult, measureMemory } from './bench/memory';
-import { type StsEconomyResult, measureStsEconomy } from './bench/sts-economy';
-import { type WarmResult, measureWarm } from './bench/warm';
+import type { MemoryResult } from './bench/memory';
+import type { StsEconomyResult } from './bench/sts-economy';
+import type { WarmResult } from './bench/warm';
 
 const PARTS = ['cold', 'warm', 'sts', 'memory'] as const;
 type Part = (typeof PARTS)[number];
@@ -210,6 +209,14 @@ function memorySection(result: MemoryResult, goals: Goal[]): string {
 
 async function main(): Promise<void> {
   const settings = options();
+  // The measuring modules load only now: --help and bad options answer at once.
+  const [{ buildFunctions }, { measureColdStart }, { measureWarm }, { measureStsEconomy }, { measureMemory }] = await Promise.all([
+    import('./build'),
+    import('./bench/cold-start'),
+    import('./bench/warm'),
+    import('./bench/sts-economy'),
+    import('./bench/memory'),
+  ]);
   const started = performance.now();
   const date = new Date().toISOString();
   const facts = machine();
