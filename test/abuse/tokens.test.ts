@@ -15,6 +15,12 @@ import { oftenBe } from '../helpers/often';
 
 const world = useWorld();
 const RUNS = { numRuns: 10_000 };
+/**
+ * The seed of both functions' identity properties, new at every run: they draw the same inputs, so
+ * the tokens signed for the first come from the world's cache for the second (signing them with the
+ * RSA key is most of a property's cost). Each is still a property of 10,000 random inputs.
+ */
+const IDENTITY_SEED = Math.floor(Math.random() * 0x7fffffff);
 
 /** A request valid in every way but its Authorization header. */
 function requestWith(w: World, fn: FunctionName, authorization: string | undefined, identity: string, variant: number): TestRequest {
@@ -93,7 +99,7 @@ describe.each(FUNCTIONS)('%s: identities', (fn) => {
         tally.add(`${kind}:${outcome}`);
         oftenBe(outcome, { 'not-a-string': 'InvalidToken', pooled: '200', safe: '200', unsafe: 'InvalidIdentity' }[kind], kind);
       }),
-      RUNS,
+      { ...RUNS, seed: IDENTITY_SEED },
     );
     expect(tally.get('unsafe:InvalidIdentity')).toBeGreaterThan(4000);
     expect(tally.get('pooled:200')).toBeGreaterThan(2000);
