@@ -10,6 +10,7 @@ import {
   AUDIENCE, BUCKET, FUNCTIONS, type FunctionName, ISSUER, type JwsAlgorithm, ORIGIN, OTHER_AUDIENCE, POOL, SCOPE_NAMES, type ScopeName, SKEW_SECONDS, URL_TTL_SECONDS, type World,
   b64url, claimsFor, prefixOf, signJws,
 } from './world';
+import { BINARY } from '../helpers/code-points';
 
 // ---------------------------------------------------------------------------------------------
 // Small pieces
@@ -34,7 +35,7 @@ function memo<K, V>(make: (key: K) => V): (key: K) => V {
 const awkward = fc.stringMatching(/^[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff\ufeff]{1,4}$/);
 
 /** Strings of any kind: ASCII, any code point, lone surrogates, controls. */
-export const anyString = memo((maxLength: number) => fc.oneof(fc.string({ maxLength }), fc.string({ unit: 'grapheme', maxLength }), fc.string({ unit: 'binary', maxLength }), awkward));
+export const anyString = memo((maxLength: number) => fc.oneof(fc.string({ maxLength }), fc.string({ unit: 'grapheme', maxLength }), fc.string({ unit: BINARY, maxLength }), awkward));
 
 /** A safe identity outside the pool (needs an STS call; keep it rare). */
 export const randomSafeIdentity = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._@|-]{0,63}$/).filter((value) => !value.includes('..'));

@@ -21,6 +21,7 @@ import {
   unsignedToken,
 } from '../helpers/jwt';
 import { oftenBe, oftenEqual, oftenInstanceOf } from '../helpers/often';
+import { BINARY } from '../helpers/code-points';
 
 /** An authenticator wired the way the functions wire it: environment → loadConfig → createAuthenticator. */
 function authenticatorFor(overrides: Record<string, string | undefined> = {}): Authenticator {
@@ -492,7 +493,7 @@ describe('createAuthenticator: any Authorization header (property)', () => {
   const token = (): fc.Arbitrary<string> => fc.stringMatching(/^[A-Za-z0-9_-]{0,60}$/);
   const headers = fc.oneof(
     fc.string({ maxLength: 200 }),
-    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.string({ unit: BINARY, maxLength: 200 }),
     fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
     fc.tuple(token(), token(), token()).map((parts) => `Bearer ${parts.join('.')}`),
     fc

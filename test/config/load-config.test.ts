@@ -8,6 +8,7 @@ import { TvmError } from '../../shared/errors';
 import { generateValidatorSource } from '../../scripts/validator-source';
 import { type TestKeyPair, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, testKeys, testEnvironment } from '../helpers/jwt';
 import { oftenEqual, oftenInstanceOf } from '../helpers/often';
+import { BINARY } from '../helpers/code-points';
 
 /** The refusal loadConfig throws for `environment`; fails the test when it loads. */
 function refusal(environment: Environment): TvmError {
@@ -474,7 +475,7 @@ describe('loadConfig: any environment (property)', () => {
   };
   // Built once for every setting: a string arbitrary costs milliseconds to build (binary: tens of them), and holds no state.
   const text = fc.string({ maxLength: 80 });
-  const binary = fc.string({ unit: 'binary', maxLength: 80 });
+  const binary = fc.string({ unit: BINARY, maxLength: 80 });
   const value = (name: string): fc.Arbitrary<string> => fc.oneof(text, binary, fc.constantFrom('', ' ', ...(plausible[name] ?? [''])));
   const environments = fc
     .tuple(...SETTING_NAMES.map((name) => fc.option(value(name), { nil: undefined, freq: 2 })))

@@ -7,6 +7,7 @@ import type { EmulatorCredentials } from '../../local/sts-emulator';
 import { formEncode, rpcSignature } from '../../shared/sts/rpc-signature';
 import { loopbackCertificate } from '../helpers/tls';
 import { oftenBe, oftenWithin } from '../helpers/often';
+import { BINARY } from '../helpers/code-points';
 
 type Parameters = Record<string, string>;
 type Overrides = Record<string, string | undefined>;
@@ -941,7 +942,7 @@ describe('StsEmulator under random input', () => {
   const parameterMap = fc.dictionary(parameterName, parameterValue, { maxKeys: 16 });
   const request = fc.oneof(
     fc.record({ method: fc.constant('POST'), body: parameterMap.map((map) => formEncode(map)) }),
-    fc.record({ method: fc.constant('POST'), body: fc.string({ unit: 'binary', maxLength: 400 }) }),
+    fc.record({ method: fc.constant('POST'), body: fc.string({ unit: BINARY, maxLength: 400 }) }),
     fc.record({ method: fc.constant('GET'), query: parameterMap.map((map) => formEncode(map)) }),
   );
 

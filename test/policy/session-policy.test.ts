@@ -5,6 +5,7 @@ import { MAX_POLICY_LENGTH, buildSessionPolicy, scopeConfigurationProblems } fro
 import { type ScopeAction, type ScopeConfiguration, defaultScopes } from '../../shared/policy/scopes';
 import { oftenBe, oftenEqual } from '../helpers/often';
 import { refusal } from '../helpers/refusal';
+import { BINARY } from '../helpers/code-points';
 
 /** What the specification says a safe identity is: 1–64 of [A-Za-z0-9._@|-], starting alphanumeric, no "..". */
 const SAFE_IDENTITY = /^[A-Za-z0-9][A-Za-z0-9._@|-]{0,63}$/;
@@ -212,7 +213,7 @@ describe('buildSessionPolicy', () => {
     });
 
     it('accepts exactly the identities of the strict character set, and puts them verbatim under the prefix (property, binary strings)', () => {
-      fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 80 }), checkIdentityOutcome), { numRuns: 10_000 });
+      fc.assert(fc.property(fc.string({ unit: BINARY, maxLength: 80 }), checkIdentityOutcome), { numRuns: 10_000 });
     });
 
     it('accepts exactly the identities of the strict character set, and puts them verbatim under the prefix (property, hostile alphabet)', () => {

@@ -7,6 +7,7 @@ import { MAX_SIGN_REQUEST_BYTES, type SignRequest, readSessionRequest, readSignR
 import { parseStringToSign } from '../../shared/signing/string-to-sign';
 import { refusal } from '../helpers/refusal';
 import { oftenBe, oftenInstanceOf, oftenWithin } from '../helpers/often';
+import { BINARY } from '../helpers/code-points';
 
 const CONTENT = 'PUT\n\nimage/jpeg\nMon, 23 Nov 2026 10:00:00 GMT\nx-oss-meta-owner:alice\n/photos/users/alice/a.jpg';
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -271,7 +272,7 @@ describe('readSignRequest', () => {
       .map((value) => Buffer.from(JSON.stringify(value)));
     const bodies = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
-      fc.string({ unit: 'binary', maxLength: 300 }).map((text) => Buffer.from(text, 'utf8')),
+      fc.string({ unit: BINARY, maxLength: 300 }).map((text) => Buffer.from(text, 'utf8')),
       fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value) ?? '')),
       jsonBodies,
       fc.constant(Buffer.concat([BOM, Buffer.from(CONTENT)])),

@@ -4,6 +4,7 @@ import { TvmError } from '../../shared/errors';
 import { MAX_STRING_TO_SIGN_BYTES, parseRfc1123, parseStringToSign } from '../../shared/signing/string-to-sign';
 import { refusal } from '../helpers/refusal';
 import { oftenBe } from '../helpers/often';
+import { BINARY } from '../helpers/code-points';
 
 const DATE = 'Wed, 27 Nov 2024 06:40:30 GMT';
 const TIME = Date.UTC(2024, 10, 27, 6, 40, 30);
@@ -247,11 +248,11 @@ describe('parseStringToSign', () => {
   describe('fuzzing', () => {
     const isExpectedRefusal = (error: unknown) => error instanceof TvmError && [400, 403, 413].includes(error.status);
     const line = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.string({ unit: BINARY, maxLength: 30 }),
       fc.constantFrom('GET', 'PUT', 'PATCH', '', DATE, '1732690230', 'x-oss-meta-a:1', 'x-oss-security-token:token', '/photos/users/alice/a.jpg', '/photos/?acl', '/', '?', '&', '\r'),
     );
     const lineBased = fc.array(line, { maxLength: 9 }).map((lines) => lines.join('\n'));
-    const anything = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: fc.constantFrom('\n', '\r', '/', '?', '&', '=', ':', 'a', 'G', '\ud800', '照'), maxLength: 60 }), lineBased, fc.nat({ max: 9000 }).map((n) => 'x'.repeat(n)));
+    const anything = fc.oneof(fc.string({ unit: BINARY, maxLength: 200 }), fc.string({ unit: fc.constantFrom('\n', '\r', '/', '?', '&', '=', ':', 'a', 'G', '\ud800', '照'), maxLength: 60 }), lineBased, fc.nat({ max: 9000 }).map((n) => 'x'.repeat(n)));
 
     it('never throws anything but a TvmError with 400, 403 or 413 on arbitrary input', () => {
       fc.assert(

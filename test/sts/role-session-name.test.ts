@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { roleSessionName } from '../../shared/sts/role-session-name';
 import { oftenBe, oftenMatch } from '../helpers/often';
+import { BINARY } from '../helpers/code-points';
 
 /** What STS accepts (capped at the conservative 32 characters). */
 const VALID_NAME = /^[A-Za-z0-9.@_-]{2,32}$/;
@@ -117,7 +118,7 @@ describe('roleSessionName', () => {
 
   it('always yields a valid name even for identities it is never meant to see (property, any string)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (identity) => {
+      fc.property(fc.string({ unit: BINARY, maxLength: 80 }), (identity) => {
         oftenMatch(roleSessionName(identity), VALID_NAME);
       }),
       { numRuns: 10_000 },
