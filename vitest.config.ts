@@ -39,8 +39,10 @@ class LongestFirst extends BaseSequencer {
  * - `isolate: false`: a worker runs file after file in one module graph instead of starting a
  *   fresh process and re-importing everything per file. That start-up cost was about a fifth of
  *   the suite's CPU time (ali-oss, the sandbox, and fast-check's full-Unicode string arbitraries,
- *   over a second each per file). Files keep no state in modules: each starts its own servers and
- *   handlers, and restores what it changes (process.env, fake timers, process listeners). The
+ *   over a second each per file). Files keep no state in modules, only keys made once per process
+ *   and never changed (test/helpers/jwt.ts and tls.ts, the abuse world's, the demo identity
+ *   provider's): each file starts its own servers and handlers, and restores what it changes
+ *   (process.env, fake timers, process listeners). The
  *   re-runs (`*.web.test.ts`: a suite once more under the web adapter) select the adapter, import
  *   the suite under a query of their own (a module apart from the suite that another file may have
  *   loaded) and select FC events again after their tests.
