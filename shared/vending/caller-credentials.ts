@@ -56,7 +56,6 @@ export interface VendingServiceOptions {
   readonly logger?: Logger;
 }
 
-/** Credentials one instance caches at most, and identities and scopes whose STS budget it remembers. */
 /** What a function is built with: the service's options, and optionally the service itself, shared with another function. */
 export interface VendingFunctionOptions extends VendingServiceOptions {
   /**
@@ -99,6 +98,7 @@ export function sharedVendingSetup(environment: Environment, options: VendingSer
   };
 }
 
+/** Credentials one instance caches at most, and identities and scopes whose STS budget it remembers. */
 const DEFAULT_MAX_CACHED_CREDENTIALS = 10_000;
 
 /** How long the Redis store waits to connect, and for each command, in ms (README, "Shared credential cache"). */
