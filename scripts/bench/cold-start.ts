@@ -17,9 +17,10 @@ import { request as httpRequest } from 'node:http';
 import { createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import {
-  AUDIENCE, type BenchRequest, ISSUER, type FunctionName, childEnvironment, fcHeaders, freePort, functionRequest, functionSettings, httpEvent, median, root, round,
+  AUDIENCE, type BenchRequest, ISSUER, type FunctionName, childEnvironment, fcHeaders, functionRequest, functionSettings, httpEvent, median, root, round,
   stopChild, waitForPort,
 } from './common';
+import { freePort } from '../../local/listen';
 
 /** A bundle built by buildFunctions. */
 export interface Bundle {

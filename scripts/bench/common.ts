@@ -3,7 +3,7 @@
  * identity provider, the requests each function answers, child processes and small statistics.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer as createTcpServer } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { DemoIssuer } from '../../local/demo-issuer';
 import { isoSeconds } from '../../shared/time';
@@ -170,16 +170,6 @@ export async function runPool(from: number, to: number, concurrency: number, tas
 export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
-}
-
-/** A TCP port free on loopback right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createTcpServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Whether something accepts connections on `port` now. */

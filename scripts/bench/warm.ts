@@ -12,9 +12,10 @@ import { createRequire } from 'node:module';
 import { createDemoIssuer } from '../../local/demo-issuer';
 import { StsEmulator } from '../../local/sts-emulator';
 import {
-  AUDIENCE, type BenchRequest, type FunctionName, ISSUER, fcHeaders, freePort, functionRequest, functionSettings, nextMessage, rfc1123, round, spawnNode,
+  AUDIENCE, type BenchRequest, type FunctionName, ISSUER, fcHeaders, functionRequest, functionSettings, nextMessage, rfc1123, round, spawnNode,
   spawnTsxChild, stopChild, waitForPort,
 } from './common';
+import { freePort } from '../../local/listen';
 import type { Bundle } from './cold-start';
 
 /** The part of autocannon 8's API used here (it ships no types). */

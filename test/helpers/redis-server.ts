@@ -5,7 +5,8 @@
  * flushed or squeezed (evicting). A missing binary fails the test with the way to install it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, createConnection } from 'node:net';
+import { createConnection } from 'node:net';
+import { freePort } from '../../local/listen';
 
 /** One redis-server process. */
 export interface RedisServer {
@@ -18,17 +19,6 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function send(port: number, parts: readonly string[]): Promise<string> {

@@ -1,11 +1,11 @@
 /** The deployable bundles: what s.yaml ships and what FC loads as `index.handler`; what s.web.yaml ships and FC starts as a server. */
 import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoIssuer } from '../../local/demo-issuer';
+import { freePort } from '../../local/listen';
 import { StsEmulator } from '../../local/sts-emulator';
 import { buildFunctions } from '../../scripts/build';
 import { httpEvent } from '../helpers/fc-events';
@@ -119,14 +119,6 @@ async function invokeBundle(bundle: string, subject: string, settings: Record<st
   return JSON.parse(output.slice(output.indexOf('RESULT') + 6)) as { statusCode: number; body: string };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function retryUntilListening(act: () => Promise<Response>): Promise<Response> {
   for (let attempt = 0; ; attempt += 1) {
