@@ -4,22 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config/load-config';
-import { TvmError } from '../../shared/errors';
+import type { TvmError } from '../../shared/errors';
 import { testEnvironment } from '../helpers/jwt';
+import { refusal } from '../helpers/refusal';
 
 const KEY = Buffer.alloc(32, 9).toString('base64');
 const PASSWORD = 'hunter2-redis-password';
 
-function refusal(settings: Record<string, string | undefined>): TvmError {
-  try {
-    loadConfig(testEnvironment(settings));
-  } catch (error) {
-    expect(error).toBeInstanceOf(TvmError);
-    const refused = error as TvmError;
-    expect([refused.status, refused.code]).toEqual([500, 'InvalidConfiguration']);
-    return refused;
-  }
-  throw new Error('the configuration was accepted');
+/** The refusal loadConfig throws for the test environment with `settings`. */
+function configurationRefusal(settings: Record<string, string | undefined>): TvmError {
+  const refused = refusal(() => loadConfig(testEnvironment(settings)));
+  expect([refused.status, refused.code]).toEqual([500, 'InvalidConfiguration']);
+  return refused;
 }
 
 describe('the shared credential cache settings', () => {
@@ -44,7 +40,7 @@ describe('the shared credential cache settings', () => {
     ['a URL with a query', { TVM_SHARED_CACHE_URL: `redis://:${PASSWORD}@10.0.0.5:6379/0?tls=${PASSWORD}`, TVM_SHARED_CACHE_KEY: KEY }, 'TVM_SHARED_CACHE_URL is invalid'],
     ['a key without a URL', { TVM_SHARED_CACHE_KEY: KEY }, 'TVM_SHARED_CACHE_KEY is set but TVM_SHARED_CACHE_URL is not'],
   ])('%s: refused, the setting named, no value repeated', (_, settings, expected) => {
-    const { message } = refusal(settings);
+    const { message } = configurationRefusal(settings);
     expect(message).toContain(expected);
     expect(message).not.toContain(PASSWORD);
     expect(message).not.toContain('10.0.0.5');
