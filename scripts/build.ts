@@ -63,9 +63,9 @@ export async function buildFunctions(outdir = `${root}dist`): Promise<BuiltBundl
   for (const { name, kind, entry, file: fileName } of entries) {
     const file = `${outdir}/${name}/${fileName}`;
     await build({ ...COMMON, entryPoints: [`${root}${entry}`], outfile: file, plugins: [lazySharedCache] });
+    mkdirSync(`${outdir}/${name}`, { recursive: true });
     const sharedCacheFile = `${outdir}/${name}/${SHARED_CACHE_FILE}`;
     writeFileSync(sharedCacheFile, sharedCacheContents);
-    mkdirSync(`${outdir}/${name}`, { recursive: true });
     // The project is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.
     writeFileSync(`${outdir}/${name}/package.json`, '{ "type": "commonjs" }\n');
     built.push({ name, kind, file, bytes: statSync(file).size, sharedCache: { file: sharedCacheFile, bytes: statSync(sharedCacheFile).size } });
